@@ -1,0 +1,88 @@
+// mediapush capture: offscreen document.
+// Opens the tab capture stream at exactly the session's size and publishes it with one
+// WHIP-style request (SDP offer in, answer out) to mediapush's loopback ingest.
+
+let pc = null;
+let stream = null;
+
+function preferCodec(transceiver, kind, mime) {
+  const wanted = RTCRtpReceiver.getCapabilities(kind).codecs
+    .filter(c => c.mimeType.toLowerCase() === mime.toLowerCase());
+  if (wanted.length === 0) throw new Error(`this browser cannot encode ${mime}`);
+  if (mime.toLowerCase() === 'video/h264') {
+    // Packetization mode 1 first: it carries large frames without single-NAL limits.
+    wanted.sort((a, b) => (b.sdpFmtpLine || '').includes('packetization-mode=1') -
+                          (a.sdpFmtpLine || '').includes('packetization-mode=1'));
+  }
+  transceiver.setCodecPreferences(wanted);
+}
+
+function iceGatheringDone(peer) {
+  return new Promise(resolve => {
+    if (peer.iceGatheringState === 'complete') return resolve();
+    peer.addEventListener('icegatheringstatechange', () => {
+      if (peer.iceGatheringState === 'complete') resolve();
+    });
+    setTimeout(resolve, 2000); // loopback host candidates are enough; do not wait for slow interfaces
+  });
+}
+
+async function publish(streamId, opts) {
+  const size = {minWidth: opts.width, maxWidth: opts.width, minHeight: opts.height, maxHeight: opts.height};
+  stream = await navigator.mediaDevices.getUserMedia({
+    audio: {mandatory: {chromeMediaSource: 'tab', chromeMediaSourceId: streamId}},
+    video: {mandatory: {chromeMediaSource: 'tab', chromeMediaSourceId: streamId,
+                        ...size, maxFrameRate: opts.frameRate}},
+  });
+  pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+  for (const track of stream.getTracks()) {
+    const video = track.kind === 'video';
+    if (video) track.contentHint = 'detail'; // keep resolution; 'motion' lets the encoder shrink the picture
+    const transceiver = pc.addTransceiver(track, {
+      direction: 'sendonly',
+      streams: [stream],
+      sendEncodings: [video ? {maxBitrate: opts.videoBitrate, maxFramerate: opts.frameRate}
+                            : {maxBitrate: opts.audioBitrate}],
+    });
+    if (video) preferCodec(transceiver, 'video', 'video/' + opts.videoCodec);
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGatheringDone(pc);
+  const resp = await fetch(opts.ingestUrl, {
+    method: 'POST',
+    headers: {'Content-Type': 'application/sdp', 'Authorization': 'Bearer ' + opts.secret},
+    body: pc.localDescription.sdp,
+  });
+  if (!resp.ok) throw new Error(`ingest refused the offer: HTTP ${resp.status} ${await resp.text()}`);
+  await pc.setRemoteDescription({type: 'answer', sdp: await resp.text()});
+  // Never trade resolution for frame rate or bitrate: a recording must keep the size asked for.
+  for (const sender of pc.getSenders()) {
+    if (sender.track && sender.track.kind === 'video') {
+      const params = sender.getParameters();
+      params.degradationPreference = 'maintain-resolution';
+      await sender.setParameters(params);
+    }
+  }
+  return stream.getTracks().map(t => ({kind: t.kind, settings: t.getSettings()}));
+}
+
+function stop() {
+  if (pc) pc.close();
+  if (stream) stream.getTracks().forEach(t => t.stop());
+  pc = null;
+  stream = null;
+}
+
+chrome.runtime.onMessage.addListener((msg, sender, reply) => {
+  if (msg.target !== 'offscreen') return false;
+  if (msg.cmd === 'publish') {
+    stop();
+    publish(msg.streamId, msg.opts).then(tracks => reply({tracks}), err => reply({error: String(err.message || err)}));
+    return true; // reply comes asynchronously
+  }
+  if (msg.cmd === 'stop') {
+    stop();
+    reply({ok: true});
+  }
+  return false;
+});

@@ -1,0 +1,246 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// Open navigates the tab to pageURL with the viewport at exactly the configured size. It fails
+// with a PageError when the page cannot be loaded or answers with an HTTP error status.
+func (b *Browser) Open(ctx context.Context, pageURL string) error {
+	ctx, stop := b.bind(ctx)
+	defer stop()
+	if err := b.fitViewport(ctx); err != nil {
+		return err
+	}
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(pageURL))
+	if err != nil {
+		return b.loadFailure(pageURL, err)
+	}
+	if resp != nil && resp.Status >= 400 {
+		return &PageError{URL: pageURL, Reason: fmt.Sprintf("the page answered HTTP %d %s", resp.Status, resp.StatusText)}
+	}
+	// Navigation can move the page to a new renderer; make sure the size held.
+	return b.fitViewport(ctx)
+}
+
+// PageError says why a page could not be opened.
+type PageError struct {
+	URL    string
+	Reason string
+}
+
+func (e *PageError) Error() string { return fmt.Sprintf("cannot open %s: %s", e.URL, e.Reason) }
+
+// loadFailure names the cause of a failed navigation in words a caller can act on.
+func (b *Browser) loadFailure(pageURL string, err error) error {
+	if dead := b.Err(); dead != nil {
+		return dead
+	}
+	var le *chromedp.LoadError
+	if !errors.As(err, &le) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &PageError{URL: pageURL, Reason: "the page did not finish loading in time"}
+		}
+		return &PageError{URL: pageURL, Reason: err.Error()}
+	}
+	host := pageURL
+	if u, perr := url.Parse(pageURL); perr == nil {
+		host = u.Host
+	}
+	reasons := map[string]string{
+		"net::ERR_NAME_NOT_RESOLVED":        "DNS lookup failed for " + host,
+		"net::ERR_CONNECTION_REFUSED":       "connection refused by " + host,
+		"net::ERR_CONNECTION_TIMED_OUT":     "connection to " + host + " timed out",
+		"net::ERR_TIMED_OUT":                "connection to " + host + " timed out",
+		"net::ERR_ADDRESS_UNREACHABLE":      host + " is unreachable",
+		"net::ERR_INTERNET_DISCONNECTED":    host + " is unreachable",
+		"net::ERR_CONNECTION_RESET":         "connection reset by " + host,
+		"net::ERR_EMPTY_RESPONSE":           host + " closed the connection without answering",
+		"net::ERR_CERT_AUTHORITY_INVALID":   "the TLS certificate of " + host + " is not trusted",
+		"net::ERR_CERT_COMMON_NAME_INVALID": "the TLS certificate does not match " + host,
+		"net::ERR_SSL_PROTOCOL_ERROR":       "TLS handshake with " + host + " failed",
+	}
+	if r, ok := reasons[le.ErrorText]; ok {
+		return &PageError{URL: pageURL, Reason: r + " (" + le.ErrorText + ")"}
+	}
+	return &PageError{URL: pageURL, Reason: le.ErrorText}
+}
+
+// fitViewport makes the page's viewport exactly Width x Height. Headless Chromium draws
+// browser UI inside the window, so the window size alone leaves a shorter viewport.
+func (b *Browser) fitViewport(ctx context.Context) error {
+	w, h := b.opts.Width, b.opts.Height
+	var got [2]int
+	for try := 0; try < 10; try++ {
+		tid := chromedp.FromContext(b.ctx).Target.TargetID
+		win, err := chromedp.CallBrowser(ctx, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: tid})
+		if err != nil {
+			return fmt.Errorf("size the viewport: %w", err)
+		}
+		if _, err := chromedp.CallBrowser(ctx, browser.SetContentsSize,
+			browser.SetContentsSizeParams{WindowID: win.WindowID, Width: int64(w), Height: int64(h)}); err != nil {
+			return fmt.Errorf("size the viewport: %w", err)
+		}
+		got, err = chromedp.Run(ctx, chromedp.Evaluate[[2]int]("[innerWidth, innerHeight]"))
+		if err != nil {
+			return fmt.Errorf("size the viewport: %w", err)
+		}
+		if got == [2]int{w, h} {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("the viewport stays %dx%d instead of %dx%d", got[0], got[1], w, h)
+}
+
+// CaptureOptions say where and how the tab is published.
+type CaptureOptions struct {
+	IngestURL    string `json:"ingestUrl"`
+	Secret       string `json:"secret"`
+	VideoCodec   string `json:"videoCodec"` // H264, VP8 or VP9
+	VideoBitrate int    `json:"videoBitrate"`
+	AudioBitrate int    `json:"audioBitrate"`
+	FrameRate    int    `json:"frameRate"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+}
+
+// StartCapture has the extension capture the tab and publish it to o.IngestURL. It returns
+// once the WebRTC offer/answer is done; media follows a moment later.
+func (b *Browser) StartCapture(ctx context.Context, o CaptureOptions) error {
+	ctx, stop := b.bind(ctx)
+	defer stop()
+	worker, err := b.extensionWorker(ctx)
+	if err != nil {
+		return err
+	}
+	arg, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	// The worker target stays attached for the browser's lifetime: cancelling its context
+	// would close the service worker. It ends with the browser.
+	wctx, _ := chromedp.NewContext(b.ctx, chromedp.WithTargetID(worker)) //nolint:govet // see above
+	callCtx, stopCall := withCancelOf(wctx, ctx)
+	defer stopCall()
+	if _, err := evaluate(callCtx, "startCapture("+string(arg)+")", false); err != nil {
+		if dead := b.Err(); dead != nil {
+			return dead
+		}
+		return fmt.Errorf("start tab capture: %w", err)
+	}
+	return nil
+}
+
+// extensionWorker waits for the capture extension's service worker to be running.
+func (b *Browser) extensionWorker(ctx context.Context) (target.ID, error) {
+	prefix := "chrome-extension://" + extensionID + "/"
+	for {
+		targets, err := chromedp.Targets(b.ctx)
+		if err != nil {
+			return "", fmt.Errorf("find the capture extension: %w", err)
+		}
+		for _, t := range targets {
+			if t.Type == "service_worker" && strings.HasPrefix(t.URL, prefix) {
+				return t.TargetID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", errors.New("the capture extension did not start")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Evaluate runs js in the page, awaiting a returned promise, and returns its value as text:
+// strings as they are, other values as JSON, undefined as "undefined". A thrown exception is
+// returned as an error carrying its message.
+func (b *Browser) Evaluate(ctx context.Context, js string) (string, error) {
+	ctx, stop := b.bind(ctx)
+	defer stop()
+	out, err := evaluate(ctx, js, true)
+	if err != nil && b.Err() != nil {
+		return "", b.Err()
+	}
+	return out, err
+}
+
+func evaluate(ctx context.Context, js string, gesture bool) (string, error) {
+	yes := true
+	res, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: js, ReturnByValue: &yes, AwaitPromise: &yes, UserGesture: &gesture,
+	})
+	if err != nil {
+		return "", err
+	}
+	if ex := res.ExceptionDetails; ex != nil {
+		msg := ex.Text
+		if ex.Exception != nil && ex.Exception.Description != "" {
+			msg = ex.Exception.Description
+		}
+		if i := strings.Index(msg, "\n    at "); i > 0 { // keep the message, drop the stack
+			msg = msg[:i]
+		}
+		return "", &ScriptError{Message: msg}
+	}
+	r := res.Result
+	if r == nil || r.Type == runtime.RemoteObjectTypeUndefined {
+		return "undefined", nil
+	}
+	if r.UnserializableValue != "" {
+		return string(r.UnserializableValue), nil
+	}
+	var s string
+	if r.Type == runtime.RemoteObjectTypeString && json.Unmarshal(r.Value, &s) == nil {
+		return s, nil
+	}
+	if len(r.Value) > 0 {
+		return string(r.Value), nil
+	}
+	return r.Description, nil
+}
+
+// ScriptError is an exception thrown by JavaScript run in the page.
+type ScriptError struct{ Message string }
+
+func (e *ScriptError) Error() string { return "JavaScript error: " + e.Message }
+
+// bind derives from the browser's own context one that also ends when ctx does: chromedp
+// calls need the former, the caller's deadline comes from the latter.
+func (b *Browser) bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	return withCancelOf(b.ctx, ctx)
+}
+
+func withCancelOf(base, caller context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(base)
+	stop := context.AfterFunc(caller, func() { cancel(context.Cause(caller)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// consoleText joins a console call's arguments the way DevTools prints them.
+func consoleText(e *runtime.EventConsoleAPICalled) string {
+	parts := make([]string, 0, len(e.Args))
+	for _, a := range e.Args {
+		var s string
+		if a.Type == runtime.RemoteObjectTypeString && json.Unmarshal(a.Value, &s) == nil {
+			parts = append(parts, s)
+		} else if len(a.Value) > 0 {
+			parts = append(parts, string(a.Value))
+		} else {
+			parts = append(parts, a.Description)
+		}
+	}
+	return strings.Join(parts, " ")
+}

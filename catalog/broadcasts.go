@@ -1,0 +1,116 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Broadcast is a stream as Ant Media's REST API shows it, plus the session's lifecycle state.
+type Broadcast struct {
+	StreamID string `json:"streamId"`
+	// Status is Ant Media's: created, broadcasting or finished.
+	Status string `json:"status"`
+	// State is the session's: STARTING, ACTIVE, ENDING, COMPLETE, FAILED or ABORTED.
+	State      string `json:"state"`
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	RecordType string `json:"recordType,omitempty"`
+	StartTime  int64  `json:"startTime"` // Unix milliseconds
+	EndTime    int64  `json:"endTime,omitempty"`
+	// Reason says why the session failed or was aborted.
+	Reason string `json:"reason,omitempty"`
+	Type   string `json:"type"`
+}
+
+// Ant Media's broadcast statuses.
+const (
+	StatusCreated      = "created"
+	StatusBroadcasting = "broadcasting"
+	StatusFinished     = "finished"
+)
+
+// PutBroadcast creates or replaces the broadcast of b.StreamID.
+func (c *Catalog) PutBroadcast(ctx context.Context, b Broadcast) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO broadcasts
+		(stream_id, status, state, url, width, height, record_type, start_time, end_time, reason, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))
+		ON CONFLICT(stream_id) DO UPDATE SET status=excluded.status, state=excluded.state, url=excluded.url,
+		width=excluded.width, height=excluded.height, record_type=excluded.record_type,
+		start_time=excluded.start_time, end_time=excluded.end_time, reason=excluded.reason, updated=excluded.updated`,
+		b.StreamID, b.Status, b.State, b.URL, b.Width, b.Height, b.RecordType, b.StartTime, b.EndTime, b.Reason)
+	return err
+}
+
+// UpdateState records a session's new state (and reason) on its broadcast.
+func (c *Catalog) UpdateState(ctx context.Context, streamID, status, state, reason string, endTime int64) error {
+	res, err := c.db.ExecContext(ctx, `UPDATE broadcasts SET status=?, state=?, reason=?, end_time=?,
+		updated=strftime('%s','now') WHERE stream_id=?`, status, state, reason, endTime, streamID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+const broadcastColumns = `stream_id, status, state, url, width, height, record_type, start_time, end_time, reason`
+
+func scanBroadcast(row interface{ Scan(...any) error }) (Broadcast, error) {
+	var b Broadcast
+	err := row.Scan(&b.StreamID, &b.Status, &b.State, &b.URL, &b.Width, &b.Height, &b.RecordType,
+		&b.StartTime, &b.EndTime, &b.Reason)
+	b.Name, b.Type = b.StreamID, "liveStream"
+	return b, err
+}
+
+// GetBroadcast returns the broadcast of streamID.
+func (c *Catalog) GetBroadcast(ctx context.Context, streamID string) (Broadcast, error) {
+	b, err := scanBroadcast(c.db.QueryRowContext(ctx, `SELECT `+broadcastColumns+` FROM broadcasts WHERE stream_id=?`, streamID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, ErrNotFound
+	}
+	return b, err
+}
+
+// ListBroadcasts returns size broadcasts from offset, newest first.
+func (c *Catalog) ListBroadcasts(ctx context.Context, offset, size int) ([]Broadcast, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT `+broadcastColumns+` FROM broadcasts
+		ORDER BY start_time DESC, stream_id LIMIT ? OFFSET ?`, size, offset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Broadcast{}
+	for rows.Next() {
+		b, err := scanBroadcast(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// FailUnfinished marks every broadcast still in a running state as FAILED with reason: the
+// process that ran them is gone. It returns their stream ids.
+func (c *Catalog) FailUnfinished(ctx context.Context, reason string, endTime int64) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `UPDATE broadcasts SET status=?, state='FAILED', reason=?, end_time=?
+		WHERE state IN ('STARTING','ACTIVE','ENDING') RETURNING stream_id`, StatusFinished, reason, endTime)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,54 @@
+// Command mediapush records web pages: it opens a URL in headless Chromium, takes the tab's
+// own video and audio in over WebRTC and records it.
+//
+//	mediapush serve  [--addr :5080] [--data ./data]     run the service (Ant Media's Media Push REST API)
+//	mediapush record URL -o FILE [--width --height --duration]   record one page from a terminal
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/rs/zerolog"
+)
+
+const usage = `mediapush records web pages: headless Chromium captures the page's video and audio.
+
+Usage:
+  mediapush serve  [--addr :5080] [--data ./data] [--log-level info]
+  mediapush record URL -o FILE.mp4|FILE.webm [--width 1280] [--height 720] [--duration 0]
+
+Run "mediapush COMMAND --help" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "record":
+		err = record(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "mediapush: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mediapush:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,118 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+
+	"mediapush/catalog"
+	"mediapush/ingest"
+	"mediapush/worker"
+)
+
+// Config configures a Controller. The zero value of each field but DataDir is a working default.
+type Config struct {
+	// DataDir holds the catalog, the recordings and the sessions' temporary files.
+	DataDir string
+	// StartTimeout bounds a start call: page load, capture and first frame. Default 30 s.
+	StartTimeout time.Duration
+	// NoMediaTimeout fails a session that sends nothing for this long. Default 10 s.
+	NoMediaTimeout time.Duration
+	// ChromiumPath overrides the Chromium binary.
+	ChromiumPath string
+	Log          zerolog.Logger
+}
+
+// Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
+type Controller struct {
+	svc    *Service
+	cat    *catalog.Catalog
+	ingest *ingest.Server
+	worker *worker.Worker
+	echo   *echo.Echo
+	log    zerolog.Logger
+}
+
+// Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
+// are marked FAILED, and their unfinished recordings are saved as VoDs.
+func Open(cfg Config) (*Controller, error) {
+	c := &Controller{log: cfg.Log}
+	cat, err := catalog.Open(filepath.Join(cfg.DataDir, "catalog.db"))
+	if err != nil {
+		return nil, err
+	}
+	c.cat = cat
+	c.svc = &Service{cat: cat, log: cfg.Log, streamsDir: filepath.Join(cfg.DataDir, "streams")}
+	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
+		cat.Close()
+		return nil, err
+	}
+	c.worker, err = worker.New(worker.Config{
+		DataDir: cfg.DataDir, Ingest: c.ingest, OnEvent: c.svc.OnEvent,
+		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout,
+		ChromiumPath: cfg.ChromiumPath, Log: cfg.Log,
+	})
+	if err != nil {
+		c.ingest.Close()
+		cat.Close()
+		return nil, err
+	}
+	c.svc.runner = c.worker
+	c.recover()
+
+	c.echo = echo.New()
+	c.echo.HideBanner, c.echo.HidePort = true, true
+	c.echo.HTTPErrorHandler = func(err error, ctx echo.Context) {
+		var he *echo.HTTPError
+		code := http.StatusInternalServerError
+		if errors.As(err, &he) {
+			code = he.Code
+		}
+		if !ctx.Response().Committed {
+			ctx.JSON(code, failed(http.StatusText(code), "")) //nolint:errcheck // the client went away
+		}
+	}
+	c.routes(c.echo)
+	return c, nil
+}
+
+// recover settles what a previous process left: its sessions failed, its recordings saved.
+func (c *Controller) recover() {
+	ctx := context.Background()
+	ids, err := c.cat.FailUnfinished(ctx, "mediapush stopped while the session was running", time.Now().UnixMilli())
+	if err != nil {
+		c.log.Error().Err(err).Msg("catalog: marking interrupted sessions")
+	}
+	for _, id := range ids {
+		c.log.Warn().Str("streamId", id).Msg("session was interrupted by a restart: FAILED")
+	}
+	recs, err := c.worker.Recover(ctx)
+	if err != nil {
+		c.log.Error().Err(err).Msg("some interrupted recordings could not be saved; they stay in the recording directory")
+	}
+	for _, r := range recs {
+		c.svc.addVoD(ctx, r)
+	}
+}
+
+// Handler is the HTTP API.
+func (c *Controller) Handler() http.Handler { return c.echo }
+
+// Service is the operations behind the API, for other front doors.
+func (c *Controller) Service() *Service { return c.svc }
+
+// Close stops every session (finishing its recording), then the ingest and the catalog.
+func (c *Controller) Close(ctx context.Context) error {
+	var errs []error
+	if err := c.worker.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
+	}
+	errs = append(errs, c.ingest.Close(), c.cat.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,184 @@
+package controller
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"mediapush/layouts"
+)
+
+// maxListSize caps a list page, as Ant Media does.
+const maxListSize = 50
+
+var appPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// routes registers the Ant Media-compatible surface. Any application name works in the path.
+func (c *Controller) routes(e *echo.Echo) {
+	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
+	app := e.Group("/:app", c.checkApp)
+
+	push := app.Group("/rest/v1/media-push")
+	push.POST("/start", c.start)
+	push.POST("/stop/:streamId", c.stop)
+	push.POST("/send-command", c.sendCommand)
+
+	v2 := app.Group("/rest/v2")
+	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
+	v2.GET("/broadcasts/:streamId", c.getBroadcast)
+	v2.GET("/vods/list/:offset/:size", c.listVoDs)
+	v2.GET("/vods/:vodId", c.getVoD)
+	v2.DELETE("/vods/:vodId", c.deleteVoD)
+
+	app.GET("/streams/:file", c.streamFile)
+	app.HEAD("/streams/:file", c.streamFile)
+	app.GET("/:page", c.layoutPage)
+}
+
+func (c *Controller) checkApp(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		if !appPattern.MatchString(ctx.Param("app")) {
+			return ctx.JSON(http.StatusNotFound, failed("unknown application", ""))
+		}
+		return next(ctx)
+	}
+}
+
+// answer turns a service error into Ant Media's Result. Media-push calls answer 200 with
+// success:false, as Ant Media does, so that its clients read the message; the other calls
+// use the status that fits.
+func answer(ctx echo.Context, err error, dataID string, alwaysOK bool) error {
+	var se *Error
+	code, msg := http.StatusInternalServerError, "internal error"
+	if errors.As(err, &se) {
+		code, msg = se.Code, se.Message
+	}
+	if alwaysOK && code != http.StatusInternalServerError {
+		code = http.StatusOK
+	}
+	return ctx.JSON(code, failed(msg, dataID))
+}
+
+func (c *Controller) start(ctx echo.Context) error {
+	var req StartRequest
+	body, err := io.ReadAll(io.LimitReader(ctx.Request().Body, 64<<10))
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("cannot read the request body", ""))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON for media-push start: "+err.Error(), ""))
+	}
+	id, err := c.svc.StartPush(ctx.Request().Context(), ctx.QueryParam("streamId"), req)
+	if err != nil {
+		return answer(ctx, err, ctx.QueryParam("streamId"), true)
+	}
+	return ctx.JSON(http.StatusOK, ok("", id))
+}
+
+func (c *Controller) stop(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	if err := c.svc.StopPush(ctx.Request().Context(), id); err != nil {
+		return answer(ctx, err, id, true)
+	}
+	return ctx.JSON(http.StatusOK, ok("", id))
+}
+
+func (c *Controller) sendCommand(ctx echo.Context) error {
+	var req struct {
+		JSCommand string `json:"jsCommand"`
+	}
+	if err := json.NewDecoder(io.LimitReader(ctx.Request().Body, 1<<20)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON: "+err.Error(), ""))
+	}
+	id := ctx.QueryParam("streamId")
+	out, err := c.svc.SendCommand(ctx.Request().Context(), id, req.JSCommand)
+	if err != nil {
+		return answer(ctx, err, id, true)
+	}
+	return ctx.JSON(http.StatusOK, ok(out, id))
+}
+
+func page(ctx echo.Context) (offset, size int, err error) {
+	offset, err1 := strconv.Atoi(ctx.Param("offset"))
+	size, err2 := strconv.Atoi(ctx.Param("size"))
+	if err1 != nil || err2 != nil || offset < 0 || size < 0 {
+		return 0, 0, &Error{Code: 400, Message: "offset and size must be whole numbers ≥ 0"}
+	}
+	return offset, min(size, maxListSize), nil
+}
+
+func (c *Controller) listBroadcasts(ctx echo.Context) error {
+	offset, size, err := page(ctx)
+	if err != nil {
+		return answer(ctx, err, "", false)
+	}
+	list, err := c.svc.Broadcasts(ctx.Request().Context(), offset, size)
+	if err != nil {
+		return answer(ctx, err, "", false)
+	}
+	return ctx.JSON(http.StatusOK, list)
+}
+
+func (c *Controller) getBroadcast(ctx echo.Context) error {
+	b, err := c.svc.Broadcast(ctx.Request().Context(), ctx.Param("streamId"))
+	if err != nil {
+		return answer(ctx, err, ctx.Param("streamId"), false)
+	}
+	return ctx.JSON(http.StatusOK, b)
+}
+
+func (c *Controller) listVoDs(ctx echo.Context) error {
+	offset, size, err := page(ctx)
+	if err != nil {
+		return answer(ctx, err, "", false)
+	}
+	list, err := c.svc.VoDs(ctx.Request().Context(), offset, size)
+	if err != nil {
+		return answer(ctx, err, "", false)
+	}
+	return ctx.JSON(http.StatusOK, list)
+}
+
+func (c *Controller) getVoD(ctx echo.Context) error {
+	v, err := c.svc.VoD(ctx.Request().Context(), ctx.Param("vodId"))
+	if err != nil {
+		return answer(ctx, err, ctx.Param("vodId"), false)
+	}
+	return ctx.JSON(http.StatusOK, v)
+}
+
+func (c *Controller) deleteVoD(ctx echo.Context) error {
+	id := ctx.Param("vodId")
+	if err := c.svc.DeleteVoD(ctx.Request().Context(), id); err != nil {
+		return answer(ctx, err, id, false)
+	}
+	return ctx.JSON(http.StatusOK, ok("", id))
+}
+
+// streamFile serves a recording with range requests (players seek with them).
+func (c *Controller) streamFile(ctx echo.Context) error {
+	path, err := c.svc.StreamFile(ctx.Param("file"))
+	if err != nil {
+		return answer(ctx, err, "", false)
+	}
+	http.ServeFile(ctx.Response(), ctx.Request(), path)
+	return nil
+}
+
+// layoutPage serves the pages embedded in the binary (layouts and test pages).
+func (c *Controller) layoutPage(ctx echo.Context) error {
+	name := ctx.Param("page")
+	if _, err := fs.Stat(layouts.FS, name); err != nil {
+		return ctx.JSON(http.StatusNotFound, failed("no page "+name, ""))
+	}
+	return ctx.FileFS(name, layouts.FS)
+}

@@ -1,0 +1,213 @@
+// Package controller is mediapush's control plane: the one service that every front door
+// (the Ant Media REST surface today) calls to start, stop and drive sessions, and the catalog
+// of broadcasts and recordings it keeps from the workers' events.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"mediapush/catalog"
+	"mediapush/worker"
+)
+
+// Runner runs sessions: the controller's only view of a worker. Its calls carry plain data,
+// so a runner on another machine can stand behind it.
+type Runner interface {
+	Start(ctx context.Context, job worker.Job) error
+	Stop(ctx context.Context, streamID string) (worker.Event, error)
+	Command(ctx context.Context, streamID, js string) (string, error)
+}
+
+// Service implements the operations of the API.
+type Service struct {
+	cat        *catalog.Catalog
+	runner     Runner
+	streamsDir string
+	log        zerolog.Logger
+}
+
+// Error is a failure the caller can act on; Code is the HTTP status that fits it.
+type Error struct {
+	Code    int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func badRequest(err error) error { return &Error{Code: 400, Message: err.Error()} }
+
+func notFound(format string, a ...any) error {
+	return &Error{Code: 404, Message: fmt.Sprintf(format, a...)}
+}
+
+// StartPush validates req, records the broadcast and starts the session. It returns once the
+// page's first video frame has arrived, with the stream id.
+func (s *Service) StartPush(ctx context.Context, streamID string, req StartRequest) (string, error) {
+	if streamID == "" {
+		streamID = newStreamID()
+	}
+	job, err := NewJob(streamID, req)
+	if err != nil {
+		return "", badRequest(err)
+	}
+	err = s.runner.Start(ctx, job)
+	switch {
+	case errors.Is(err, worker.ErrExists):
+		return "", &Error{Code: 409, Message: fmt.Sprintf("Session with the same streamId: %s already exists. Please stop it first", streamID)}
+	case err != nil:
+		return "", &Error{Code: 422, Message: fmt.Sprintf("stream %s could not start: %v", streamID, err)}
+	}
+	return streamID, nil
+}
+
+// StopPush ends a session; when it returns, its recording is finished and listed.
+func (s *Service) StopPush(ctx context.Context, streamID string) error {
+	if streamID == "" {
+		return badRequest(errors.New("streamId is mandatory"))
+	}
+	_, err := s.runner.Stop(ctx, streamID)
+	switch {
+	case errors.Is(err, worker.ErrNotFound):
+		return notFound("Driver does not exist for stream id: %s", streamID)
+	case err != nil:
+		return &Error{Code: 500, Message: fmt.Sprintf("stream %s ended with an error: %v", streamID, err)}
+	}
+	return nil
+}
+
+// SendCommand runs js in the page of a running session and returns its value as text.
+func (s *Service) SendCommand(ctx context.Context, streamID, js string) (string, error) {
+	if streamID == "" {
+		return "", badRequest(errors.New("streamId query parameter is mandatory."))
+	}
+	if js == "" {
+		return "", badRequest(errors.New("jsCommand is mandatory."))
+	}
+	out, err := s.runner.Command(ctx, streamID, js)
+	switch {
+	case errors.Is(err, worker.ErrNotFound):
+		return "", notFound("Driver does not exist for stream id: %s", streamID)
+	case err != nil:
+		return "", &Error{Code: 422, Message: err.Error()}
+	}
+	return out, nil
+}
+
+// OnEvent keeps the catalog in step with the workers' sessions.
+func (s *Service) OnEvent(ev worker.Event) {
+	ctx := context.Background()
+	log := s.log.With().Str("streamId", ev.StreamID).Logger()
+	var err error
+	switch ev.State {
+	case worker.Starting:
+		if ev.Job != nil {
+			err = s.recordStart(ctx, *ev.Job)
+		}
+	case worker.Active:
+		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), "", 0)
+	case worker.Ending:
+		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), ev.Reason, 0)
+	default: // final
+		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusFinished, string(ev.State), ev.Reason, ev.At.UnixMilli())
+	}
+	if err != nil {
+		log.Error().Err(err).Str("state", string(ev.State)).Msg("catalog: recording the state failed")
+	}
+	for _, rec := range ev.Recordings {
+		s.addVoD(ctx, rec)
+	}
+}
+
+func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
+	name := filepath.Base(rec.Path)
+	v := catalog.VoD{
+		VodID: uuid.NewString(), VodName: name, StreamID: rec.StreamID, StreamName: rec.StreamID,
+		FilePath: "streams/" + name, Type: "streamVod", CreationDate: time.Now().UnixMilli(),
+		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
+	}
+	if err := s.cat.AddVoD(ctx, v); err != nil {
+		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
+		return
+	}
+	s.log.Info().Str("streamId", rec.StreamID).Str("vodId", v.VodID).Str("file", name).
+		Dur("duration", rec.Duration).Int64("size", rec.Size).Bool("partial", rec.Partial).Msg("recording saved")
+}
+
+// recordStart writes the broadcast of a session that is starting, replacing an earlier
+// session's under the same stream id.
+func (s *Service) recordStart(ctx context.Context, job worker.Job) error {
+	formats := make([]string, len(job.Record))
+	for i, f := range job.Record {
+		formats[i] = string(f)
+	}
+	rt := strings.Join(formats, ",")
+	return s.cat.PutBroadcast(ctx, catalog.Broadcast{
+		StreamID: job.StreamID, Status: catalog.StatusCreated, State: string(worker.Starting),
+		URL: job.URL, Width: job.Width, Height: job.Height, RecordType: rt, StartTime: time.Now().UnixMilli(),
+	})
+}
+
+// Broadcast returns a stream's broadcast.
+func (s *Service) Broadcast(ctx context.Context, streamID string) (catalog.Broadcast, error) {
+	b, err := s.cat.GetBroadcast(ctx, streamID)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return b, notFound("no broadcast with stream id %s", streamID)
+	}
+	return b, err
+}
+
+// Broadcasts lists broadcasts, newest first.
+func (s *Service) Broadcasts(ctx context.Context, offset, size int) ([]catalog.Broadcast, error) {
+	return s.cat.ListBroadcasts(ctx, offset, size)
+}
+
+// VoD returns a recording.
+func (s *Service) VoD(ctx context.Context, id string) (catalog.VoD, error) {
+	v, err := s.cat.GetVoD(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return v, notFound("no VoD with id %s", id)
+	}
+	return v, err
+}
+
+// VoDs lists recordings, newest first.
+func (s *Service) VoDs(ctx context.Context, offset, size int) ([]catalog.VoD, error) {
+	return s.cat.ListVoDs(ctx, offset, size)
+}
+
+// DeleteVoD removes a recording's file and its entry.
+func (s *Service) DeleteVoD(ctx context.Context, id string) error {
+	v, err := s.cat.DeleteVoD(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return notFound("no VoD with id %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(s.streamsDir, v.VodName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("VoD %s left the catalog but its file stays: %w", id, err)
+	}
+	s.log.Info().Str("vodId", id).Str("file", v.VodName).Msg("recording deleted")
+	return nil
+}
+
+// StreamFile is the path of a recording's file, if the name is a file mediapush serves.
+func (s *Service) StreamFile(name string) (string, error) {
+	if name == "" || name != filepath.Base(name) || name[0] == '.' {
+		return "", notFound("no such file")
+	}
+	path := filepath.Join(s.streamsDir, name)
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return "", notFound("no such file: %s", name)
+	}
+	return path, nil
+}

@@ -1,0 +1,119 @@
+package controller
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"mediapush/browser"
+	"mediapush/recorder"
+	"mediapush/worker"
+)
+
+// StartRequest is the body of Ant Media's media-push start call.
+type StartRequest struct {
+	URL                 string `json:"url"`
+	Width               int    `json:"width"`
+	Height              int    `json:"height"`
+	Token               string `json:"token"`
+	RecordType          string `json:"recordType"`
+	ExtraChromeSwitches string `json:"extraChromeSwitches"`
+}
+
+// Size limits of a capture: from a thumbnail to 4K.
+const (
+	MinWidth, MaxWidth   = 160, 3840
+	MinHeight, MaxHeight = 120, 2160
+	DefaultWidth         = 1280
+	DefaultHeight        = 720
+)
+
+var streamIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// validStreamID checks an id that names files and URLs.
+func validStreamID(id string) error {
+	if !streamIDPattern.MatchString(id) {
+		return fmt.Errorf("streamId %q is not valid: use 1 to 128 letters, digits, '-' or '_'", id)
+	}
+	return nil
+}
+
+// newStreamID makes an id like Ant Media's generated ones.
+func newStreamID() string {
+	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 16)
+	rand.Read(b) //nolint:errcheck // never fails
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b)
+}
+
+// checkURL accepts only absolute http(s) URLs: file:, chrome:, javascript: and friends would
+// let a caller read the server's disk or the browser's internals.
+func checkURL(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return errors.New("url is mandatory")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Scheme == "" {
+		return fmt.Errorf("Incoming url: %s is not a valid url", raw)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("Incoming url: %s is not a valid url: only http and https pages can be recorded, not %s", raw, u.Scheme)
+	}
+	return nil
+}
+
+// checkSize applies Ant Media's default (0x0 → 1280x720) and mediapush's limits.
+func checkSize(w, h int) (int, int, error) {
+	if w == 0 && h == 0 {
+		return DefaultWidth, DefaultHeight, nil
+	}
+	if w < MinWidth || w > MaxWidth || h < MinHeight || h > MaxHeight {
+		return 0, 0, fmt.Errorf("size %dx%d is out of range: width must be %d–%d and height %d–%d",
+			w, h, MinWidth, MaxWidth, MinHeight, MaxHeight)
+	}
+	if w%2 != 0 || h%2 != 0 {
+		return 0, 0, fmt.Errorf("size %dx%d: width and height must be even (video encoders need it)", w, h)
+	}
+	return w, h, nil
+}
+
+// parseRecordTypes reads recordType: empty (push only), "mp4" or "webm".
+func parseRecordTypes(s string) ([]recorder.Format, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	f, err := recorder.ParseFormat(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("recordType %q is not supported: use mp4 or webm", s)
+	}
+	return []recorder.Format{f}, nil
+}
+
+// NewJob validates a start request into a worker job, with the error that names what is wrong.
+func NewJob(streamID string, req StartRequest) (worker.Job, error) {
+	if err := validStreamID(streamID); err != nil {
+		return worker.Job{}, err
+	}
+	if err := checkURL(req.URL); err != nil {
+		return worker.Job{}, err
+	}
+	w, h, err := checkSize(req.Width, req.Height)
+	if err != nil {
+		return worker.Job{}, err
+	}
+	formats, err := parseRecordTypes(req.RecordType)
+	if err != nil {
+		return worker.Job{}, err
+	}
+	if _, err := browser.ParseSwitches(req.ExtraChromeSwitches); err != nil {
+		return worker.Job{}, err
+	}
+	return worker.Job{StreamID: streamID, URL: req.URL, Width: w, Height: h, Record: formats,
+		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token}, nil
+}

@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"mediapush/controller"
+	"mediapush/internal/procstat"
+)
+
+// service is one mediapush node under test.
+type service struct {
+	t    *testing.T
+	base string // http://127.0.0.1:port
+	data string
+	ctl  *controller.Controller
+}
+
+// result is Ant Media's Result.
+type result struct {
+	Success bool    `json:"success"`
+	Message *string `json:"message"`
+	DataID  *string `json:"dataId"`
+}
+
+func (r result) msg() string {
+	if r.Message == nil {
+		return ""
+	}
+	return *r.Message
+}
+
+type broadcast struct {
+	StreamID string `json:"streamId"`
+	Status   string `json:"status"`
+	State    string `json:"state"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Reason   string `json:"reason"`
+}
+
+type vod struct {
+	VodID    string `json:"vodId"`
+	VodName  string `json:"vodName"`
+	StreamID string `json:"streamId"`
+	FilePath string `json:"filePath"`
+	Duration int64  `json:"duration"`
+	FileSize int64  `json:"fileSize"`
+	Partial  bool   `json:"partial"`
+}
+
+func startService(t *testing.T) *service {
+	t.Helper()
+	data := t.TempDir()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	ctl, err := controller.Open(controller.Config{DataDir: data, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ctl.Handler())
+	s := &service{t: t, base: srv.URL, data: data, ctl: ctl}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := ctl.Close(ctx); err != nil {
+			t.Errorf("closing the service: %v", err)
+		}
+		srv.Close()
+		assertNothingLeft(t, data)
+	})
+	return s
+}
+
+// page is the URL of a page that the service itself serves.
+func (s *service) page(name string) string { return s.base + "/live/" + name }
+
+func (s *service) do(method, path string, body any) (*http.Response, []byte) {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, out
+}
+
+func (s *service) call(method, path string, body any) result {
+	s.t.Helper()
+	_, out := s.do(method, path, body)
+	var r result
+	if err := json.Unmarshal(out, &r); err != nil {
+		s.t.Fatalf("%s %s: answer is not a Result: %s", method, path, out)
+	}
+	return r
+}
+
+func (s *service) getJSON(path string, v any) int {
+	s.t.Helper()
+	resp, out := s.do(http.MethodGet, path, nil)
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(out, v); err != nil {
+			s.t.Fatalf("GET %s: %v: %s", path, err, out)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (s *service) start(streamID string, body map[string]any) result {
+	s.t.Helper()
+	return s.call(http.MethodPost, "/live/rest/v1/media-push/start?streamId="+streamID, body)
+}
+
+func (s *service) stop(streamID string) result {
+	s.t.Helper()
+	return s.call(http.MethodPost, "/live/rest/v1/media-push/stop/"+streamID, nil)
+}
+
+func (s *service) broadcast(streamID string) broadcast {
+	s.t.Helper()
+	var b broadcast
+	if code := s.getJSON("/live/rest/v2/broadcasts/"+streamID, &b); code != http.StatusOK {
+		s.t.Fatalf("broadcast %s: HTTP %d", streamID, code)
+	}
+	return b
+}
+
+func (s *service) vods() []vod {
+	s.t.Helper()
+	var v []vod
+	if code := s.getJSON("/live/rest/v2/vods/list/0/50", &v); code != http.StatusOK {
+		s.t.Fatalf("vods: HTTP %d", code)
+	}
+	return v
+}
+
+// vodOf returns the one VoD of streamID.
+func (s *service) vodOf(streamID string) vod {
+	s.t.Helper()
+	var found []vod
+	for _, v := range s.vods() {
+		if v.StreamID == streamID {
+			found = append(found, v)
+		}
+	}
+	if len(found) != 1 {
+		s.t.Fatalf("stream %s has %d VoDs, want 1: %+v", streamID, len(found), found)
+	}
+	return found[0]
+}
+
+// download fetches a VoD through its public URL into a file.
+func (s *service) download(v vod) string {
+	s.t.Helper()
+	resp, body := s.do(http.MethodGet, "/live/"+v.FilePath, nil)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("download %s: HTTP %d", v.FilePath, resp.StatusCode)
+	}
+	path := filepath.Join(s.t.TempDir(), v.VodName)
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return path
+}
+
+// waitState polls a broadcast until it reaches state.
+func (s *service) waitState(streamID, state string, within time.Duration) broadcast {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		b := s.broadcast(streamID)
+		if b.State == state {
+			return b
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("stream %s is %s (%s), want %s within %s", streamID, b.State, b.Reason, state, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// assertNothingLeft checks that no Chromium runs on data's sessions, no session directory
+// remains, and the goroutines and open files went back down.
+func assertNothingLeft(t *testing.T, data string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && len(procstat.Matching(data)) > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if pids := procstat.Matching(data); len(pids) > 0 {
+		t.Errorf("%d processes still run on %s after the service closed", len(pids), data)
+	}
+	if left, _ := os.ReadDir(filepath.Join(data, "tmp")); len(left) > 0 {
+		t.Errorf("session directories left behind: %v", left)
+	}
+}
+
+// settle waits until the goroutine count and open files drop to at most the given marks.
+func settle(t *testing.T, goroutines, files int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if runtime.NumGoroutine() <= goroutines && procstat.OpenFiles() <= files {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	t.Errorf("leak: %d goroutines (before %d), %d open files (before %d)\n%s",
+		runtime.NumGoroutine(), goroutines, procstat.OpenFiles(), files, buf[:n])
+}

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"mediapush/internal/mediacheck"
+	"mediapush/internal/procstat"
+)
+
+// binary builds mediapush once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "mediapush")
+	cmd := exec.Command("go", "build", "-o", out, "mediapush/cmd/mediapush")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	base string
+	done chan error
+}
+
+// serve runs "mediapush serve" on data and waits until it answers.
+func serve(t *testing.T, bin, data string) *process {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, base: "http://" + addr, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(p.base + "/healthz"); err == nil {
+			resp.Body.Close()
+			return p
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("mediapush serve did not answer")
+	return nil
+}
+
+func TestKilledServiceRecoversItsRecording(t *testing.T) {
+	bin := binary(t)
+	data := t.TempDir()
+	p := serve(t, bin, data)
+	s := &service{t: t, base: p.base, data: data}
+	if r := s.start("killed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"}); !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	started := time.Now()
+	time.Sleep(5 * time.Second)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	elapsed := time.Since(started)
+	<-p.done
+	// Chromium dies with the process that started it.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && len(procstat.Matching(data)) > 0 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if left := procstat.Matching(data); len(left) > 0 {
+		t.Errorf("%d Chromium processes outlived the killed service", len(left))
+	}
+
+	// The next start saves what was recorded and says what happened to the session.
+	p = serve(t, bin, data)
+	s.base = p.base
+	b := s.broadcast("killed")
+	if b.State != "FAILED" || !strings.Contains(b.Reason, "mediapush stopped") {
+		t.Errorf("after restart: %+v", b)
+	}
+	v := s.vodOf("killed")
+	file := s.download(v)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := mediacheck.Decodes(ctx, file); err != nil {
+		t.Errorf("recovered file does not play: %v", err)
+	}
+	info, err := mediacheck.Probe(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Partial || info.Duration < elapsed-time.Second {
+		t.Errorf("recovered %s of %s (partial=%v): lost more than 1 s", info.Duration, elapsed, v.Partial)
+	}
+	t.Logf("killed after %s; recovered %s", elapsed.Round(time.Millisecond), info.Duration)
+
+	// SIGTERM finishes running sessions before the process exits.
+	if r := s.start("termed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "webm"}); !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	time.Sleep(3 * time.Second)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("mediapush exited with %v after SIGTERM", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("mediapush did not exit after SIGTERM")
+	}
+	if left := procstat.Matching(data); len(left) > 0 {
+		t.Errorf("%d processes left after SIGTERM", len(left))
+	}
+	p = serve(t, bin, data)
+	s.base = p.base
+	if b := s.broadcast("termed"); b.State != "COMPLETE" {
+		t.Errorf("a session stopped by SIGTERM: %+v, want COMPLETE", b)
+	}
+	if v := s.vodOf("termed"); v.Partial || v.Duration < 2000 {
+		t.Errorf("SIGTERM's recording: %+v", v)
+	}
+}

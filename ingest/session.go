@@ -1,0 +1,322 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+
+	"mediapush/media"
+)
+
+// Sink receives a session's samples in PTS order per track. It is called from one goroutine
+// at a time.
+type Sink interface {
+	WriteVideo(media.Sample) error
+	WriteAudio(media.Sample) error
+}
+
+// Config configures one ingest session.
+type Config struct {
+	// OnReady is called once, when the first video keyframe has arrived and the audio track is
+	// known (or known to be missing); audio is nil for a capture without sound. It returns the
+	// sink for all samples from that keyframe on.
+	OnReady func(video media.Track, audio *media.Track) (Sink, error)
+	// KeyframeInterval is how often a keyframe is requested (the browser's H264 encoder sends
+	// them rarely by itself). Default 2 s.
+	KeyframeInterval time.Duration
+	Log              zerolog.Logger
+}
+
+// audioGrace is how long the first video keyframe waits for an offered audio track.
+const audioGrace = 2 * time.Second
+
+var errPublishedAlready = errors.New("this session is being published already")
+
+// Session is one browser's publication into the ingest.
+type Session struct {
+	srv    *Server
+	id     string
+	secret string
+	cfg    Config
+
+	mu          sync.Mutex
+	pc          *webrtc.PeerConnection
+	expectAudio bool
+	video       *trackReader
+	audio       *trackReader
+	epoch       time.Time // NTP time that is PTS 0
+	firstKey    time.Time // arrival of the first video keyframe
+	early       []earlySample
+	sink        Sink
+	withAudio   bool // the sink takes audio
+	ready       chan struct{}
+	failed      chan struct{}
+	failErr     error
+	closed      bool
+
+	wg    sync.WaitGroup
+	stats counters
+}
+
+type earlySample struct {
+	video bool
+	s     media.Sample
+}
+
+type counters struct {
+	videoFrames, audioFrames, bytes atomic.Int64
+	lastPacket                      atomic.Int64 // unix nanoseconds
+	lost                            atomic.Int64
+}
+
+// Stats is a snapshot of what a session received.
+type Stats struct {
+	VideoFrames, AudioFrames int64
+	Bytes                    int64
+	LostPackets              int64
+	LastPacket               time.Time // zero before the first packet
+}
+
+func newSession(srv *Server, id, secret string, cfg Config) *Session {
+	if cfg.KeyframeInterval == 0 {
+		cfg.KeyframeInterval = 2 * time.Second
+	}
+	return &Session{srv: srv, id: id, secret: secret, cfg: cfg,
+		ready: make(chan struct{}), failed: make(chan struct{})}
+}
+
+// Secret authorises the browser's offer for this session.
+func (s *Session) Secret() string { return s.secret }
+
+// URL is where the browser posts its offer.
+func (s *Session) URL() string { return s.srv.URL(s.id) }
+
+// Ready is closed once samples flow to the sink (the first video frame is in).
+func (s *Session) Ready() <-chan struct{} { return s.ready }
+
+// Failed is closed when the sink refused a sample (for example, a full disk); Err says why.
+func (s *Session) Failed() <-chan struct{} { return s.failed }
+
+// Err is why Failed closed.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failErr
+}
+
+// Stats returns what was received so far.
+func (s *Session) Stats() Stats {
+	st := Stats{
+		VideoFrames: s.stats.videoFrames.Load(), AudioFrames: s.stats.audioFrames.Load(),
+		Bytes: s.stats.bytes.Load(), LostPackets: s.stats.lost.Load(),
+	}
+	if ns := s.stats.lastPacket.Load(); ns != 0 {
+		st.LastPacket = time.Unix(0, ns)
+	}
+	return st
+}
+
+// accept answers the browser's offer and starts receiving.
+func (s *Session) accept(offer string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", errors.New("this session has ended")
+	}
+	if s.pc != nil {
+		return "", errPublishedAlready
+	}
+	pc, err := s.srv.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", err
+	}
+	s.pc = pc
+	pc.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.receive(tr, recv)
+		}()
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.cfg.Log.Debug().Str("state", st.String()).Msg("ingest connection")
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("bad offer: %w", err)
+	}
+	for _, t := range pc.GetTransceivers() {
+		if t.Kind() == webrtc.RTPCodecTypeAudio {
+			s.expectAudio = true
+		}
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("cannot answer the offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", err
+	}
+	<-gathered // loopback only: immediate
+	return pc.LocalDescription().SDP, nil
+}
+
+// receive runs one remote track until the connection closes.
+func (s *Session) receive(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	r, err := newTrackReader(s, tr, recv)
+	if err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("ignoring track")
+		return
+	}
+	s.mu.Lock()
+	if r.track.Codec.IsVideo() {
+		if s.video != nil {
+			s.mu.Unlock()
+			s.cfg.Log.Warn().Msg("ignoring a second video track")
+			return
+		}
+		s.video = r
+	} else {
+		if s.audio != nil {
+			s.mu.Unlock()
+			s.cfg.Log.Warn().Msg("ignoring a second audio track")
+			return
+		}
+		s.audio = r
+	}
+	s.mu.Unlock()
+	s.cfg.Log.Debug().Str("codec", string(r.track.Codec)).Str("fmtp", tr.Codec().SDPFmtpLine).Msg("track")
+	if r.track.Codec.IsVideo() {
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.requestKeyframes(uint32(tr.SSRC()), stop)
+	}
+	r.run()
+}
+
+// requestKeyframes asks for a keyframe now and then every KeyframeInterval, so a recording
+// starts at once and stays seekable.
+func (s *Session) requestKeyframes(ssrc uint32, stop <-chan struct{}) {
+	t := time.NewTicker(s.cfg.KeyframeInterval)
+	defer t.Stop()
+	for {
+		s.RequestKeyframe(ssrc)
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RequestKeyframe sends a picture loss indication for ssrc (0: the video track).
+func (s *Session) RequestKeyframe(ssrc uint32) {
+	s.mu.Lock()
+	pc := s.pc
+	if ssrc == 0 && s.video != nil {
+		ssrc = uint32(s.video.remote.SSRC())
+	}
+	s.mu.Unlock()
+	if pc != nil && ssrc != 0 {
+		pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}) //nolint:errcheck // best effort
+	}
+}
+
+// emit takes one timed sample from a track reader. Until the session is ready it holds the
+// samples (from the first video keyframe on); then it hands everything to the sink in order.
+func (s *Session) emit(video bool, smp media.Sample, ntp time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.failErr != nil {
+		return
+	}
+	if s.epoch.IsZero() {
+		s.epoch = ntp
+	}
+	if !video && s.audio != nil {
+		s.audio.emitted = true
+	}
+	smp.PTS = ntp.Sub(s.epoch)
+	if s.sink != nil {
+		s.write(video, smp)
+		return
+	}
+	if video && s.firstKey.IsZero() {
+		if !smp.Keyframe {
+			return // nothing decodes before a keyframe
+		}
+		s.firstKey = time.Now()
+	}
+	if !video && s.firstKey.IsZero() && len(s.early) > 100 {
+		s.early = s.early[1:] // audio long before the picture starts is dropped by the recorder anyway
+	}
+	s.early = append(s.early, earlySample{video: video, s: smp})
+	if s.firstKey.IsZero() {
+		return
+	}
+	audioKnown := !s.expectAudio || (s.audio != nil && s.audio.emitted) || time.Since(s.firstKey) > audioGrace
+	if audioKnown {
+		s.start()
+	}
+}
+
+// start calls OnReady and flushes the held samples in time order. Called with s.mu held.
+func (s *Session) start() {
+	var audio *media.Track
+	if s.audio != nil && s.audio.emitted {
+		a := s.audio.track
+		audio = &a
+	}
+	sink, err := s.cfg.OnReady(s.video.track, audio)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.sink = sink
+	s.withAudio = audio != nil
+	slices.SortStableFunc(s.early, func(a, b earlySample) int { return int(a.s.PTS - b.s.PTS) })
+	for _, e := range s.early {
+		s.write(e.video, e.s)
+	}
+	s.early = nil
+	close(s.ready)
+}
+
+func (s *Session) write(video bool, smp media.Sample) {
+	var err error
+	if video {
+		err = s.sink.WriteVideo(smp)
+	} else if s.withAudio {
+		err = s.sink.WriteAudio(smp)
+	}
+	if err != nil {
+		s.fail(err)
+	}
+}
+
+func (s *Session) fail(err error) {
+	if s.failErr == nil {
+		s.failErr = err
+		close(s.failed)
+	}
+}
+
+// Close ends the publication and waits for the track readers. Samples stop before Close returns.
+func (s *Session) Close() {
+	s.mu.Lock()
+	s.closed = true
+	pc := s.pc
+	s.mu.Unlock()
+	if pc != nil {
+		pc.Close() //nolint:errcheck // closing
+	}
+	s.wg.Wait()
+	s.srv.forget(s.id, s)
+}

@@ -1,0 +1,209 @@
+package ingest
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtpsimpleaudio"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtpvp8"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtpvp9"
+	"github.com/bluenviron/gortsplib/v5/pkg/rtpreceiver"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"mediapush/media"
+)
+
+// senderReportWait is how long samples wait for the sender's first RTCP sender report, which
+// maps RTP time to wall-clock time and so aligns audio with video. Past it, arrival time is used.
+const senderReportWait = 3 * time.Second
+
+// trackReader turns one remote track's RTP into timed samples.
+type trackReader struct {
+	sess    *Session
+	remote  *webrtc.TrackRemote
+	recv    *webrtc.RTPReceiver
+	track   media.Track
+	decode  func(*rtp.Packet) (media.Sample, error)
+	clock   *rtpreceiver.Receiver // reorders packets and maps RTP time through sender reports
+	emitted bool                  // guarded by sess.mu
+
+	held     []heldSample // samples waiting for the first sender report
+	byArrive *arrivalClock
+	lastPTS  time.Time
+}
+
+type heldSample struct {
+	rtpTime uint32
+	arrived time.Time
+	s       media.Sample
+}
+
+// arrivalClock maps RTP time to wall-clock time from the first packet's arrival, for a sender
+// that sends no reports.
+type arrivalClock struct {
+	rtp0  uint32
+	at0   time.Time
+	clock int
+}
+
+func (c *arrivalClock) at(ts uint32) time.Time {
+	return c.at0.Add(time.Duration(int32(ts-c.rtp0)) * time.Second / time.Duration(c.clock))
+}
+
+func newTrackReader(s *Session, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) (*trackReader, error) {
+	codec, err := media.CodecFromMime(remote.Codec().MimeType)
+	if err != nil {
+		return nil, err
+	}
+	r := &trackReader{sess: s, remote: remote, recv: recv,
+		track: media.Track{Codec: codec, ClockRate: int(remote.Codec().ClockRate), Channels: int(remote.Codec().Channels)}}
+	if r.decode, err = depacketizer(codec, remote.Codec().SDPFmtpLine); err != nil {
+		return nil, err
+	}
+	r.clock = &rtpreceiver.Receiver{
+		ClockRate:            r.track.ClockRate,
+		UnrealiableTransport: true, // NACK retransmissions arrive out of order
+		// Receiver reports are sent by the WebRTC stack's own interceptor; this one's are discarded.
+		Period:          time.Hour,
+		WritePacketRTCP: func(rtcp.Packet) {},
+	}
+	if err := r.clock.Initialize(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func depacketizer(codec media.Codec, fmtp string) (func(*rtp.Packet) (media.Sample, error), error) {
+	switch codec {
+	case media.H264:
+		d := &rtph264.Decoder{PacketizationMode: 1}
+		if strings.Contains(fmtp, "packetization-mode=0") || !strings.Contains(fmtp, "packetization-mode") {
+			d.PacketizationMode = 0
+		}
+		if err := d.Init(); err != nil {
+			return nil, err
+		}
+		return func(p *rtp.Packet) (media.Sample, error) {
+			au, err := d.Decode(p)
+			return media.Sample{NALUs: au, Keyframe: err == nil && h264.IsRandomAccess(au)}, err
+		}, nil
+	case media.VP8:
+		d := &rtpvp8.Decoder{}
+		if err := d.Init(); err != nil {
+			return nil, err
+		}
+		return func(p *rtp.Packet) (media.Sample, error) {
+			f, err := d.Decode(p)
+			return media.Sample{Frame: f, Keyframe: err == nil && len(f) > 0 && f[0]&0x01 == 0}, err
+		}, nil
+	case media.VP9:
+		d := &rtpvp9.Decoder{}
+		if err := d.Init(); err != nil {
+			return nil, err
+		}
+		return func(p *rtp.Packet) (media.Sample, error) {
+			f, err := d.Decode(p)
+			var h vp9.Header
+			return media.Sample{Frame: f, Keyframe: err == nil && h.Unmarshal(f) == nil && !h.NonKeyFrame}, err
+		}, nil
+	case media.Opus:
+		d := &rtpsimpleaudio.Decoder{}
+		if err := d.Init(); err != nil {
+			return nil, err
+		}
+		return func(p *rtp.Packet) (media.Sample, error) {
+			f, err := d.Decode(p)
+			return media.Sample{Frame: f}, err
+		}, nil
+	}
+	return nil, errors.New("no depacketizer for " + string(codec))
+}
+
+// run reads RTP and RTCP until the connection closes.
+func (r *trackReader) run() {
+	defer r.clock.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.readReports()
+	}()
+	defer func() { <-done }()
+	video := r.track.Codec.IsVideo()
+	for {
+		pkt, _, err := r.remote.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		st := &r.sess.stats
+		st.lastPacket.Store(now.UnixNano())
+		st.bytes.Add(int64(len(pkt.Payload)))
+		pkts, lost := r.clock.ProcessPacket2(pkt, now, true)
+		if lost > 0 {
+			st.lost.Add(int64(lost))
+		}
+		for _, p := range pkts {
+			smp, err := r.decode(p)
+			if err != nil {
+				if video && lost > 0 {
+					r.sess.RequestKeyframe(uint32(r.remote.SSRC())) // a broken frame: ask for a fresh start
+				}
+				continue // more packets needed, or a frame broken by loss
+			}
+			if video {
+				st.videoFrames.Add(1)
+			} else {
+				st.audioFrames.Add(1)
+			}
+			r.timed(p.Timestamp, now, smp, video)
+		}
+	}
+}
+
+// readReports feeds the track's RTCP sender reports to its clock. Reading RTCP also keeps the
+// WebRTC stack's interceptors (NACK, reports) running.
+func (r *trackReader) readReports() {
+	for {
+		pkts, _, err := r.recv.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == uint32(r.remote.SSRC()) {
+				r.clock.ProcessSenderReport(sr, time.Now())
+			}
+		}
+	}
+}
+
+// timed gives a sample its wall-clock time from the sender reports and passes it on, holding
+// samples until the first report (or the fallback to arrival time).
+func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample, video bool) {
+	r.held = append(r.held, heldSample{rtpTime: ts, arrived: arrived, s: smp})
+	if _, ok := r.clock.PacketNTP(ts); !ok && r.byArrive == nil {
+		if arrived.Sub(r.held[0].arrived) < senderReportWait {
+			return
+		}
+		r.byArrive = &arrivalClock{rtp0: r.held[0].rtpTime, at0: r.held[0].arrived, clock: r.track.ClockRate}
+		r.sess.cfg.Log.Warn().Str("codec", string(r.track.Codec)).Msg("no RTCP sender report: timing by arrival")
+	}
+	for _, h := range r.held {
+		at, ok := r.clock.PacketNTP(h.rtpTime)
+		if !ok {
+			at = r.byArrive.at(h.rtpTime)
+		}
+		// Successive reports can move the mapping by a hair; never let time run backwards.
+		if !r.lastPTS.IsZero() && !at.After(r.lastPTS) {
+			at = r.lastPTS.Add(time.Microsecond)
+		}
+		r.lastPTS = at
+		r.sess.emit(video, h.s, at)
+	}
+	r.held = r.held[:0]
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what mediapush runs with, from Debian's packages, when it is missing:
+# Chromium (the browser that renders and captures pages) and ffmpeg (finishes recordings).
+set -euo pipefail
+
+missing=()
+[ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+# Fonts so that pages render text; tzdata for the log's local times.
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing from Debian: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "run as root or install sudo: need ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+  echo "Go 1.26 or newer is needed to build mediapush (https://go.dev/dl/)" >&2
+  exit 1
+fi

@@ -1,0 +1,65 @@
+// Package worker runs capture sessions: for each Job it launches Chromium on the page, takes
+// the tab's stream in through the ingest, records it, and reports each change of state as an
+// Event. Jobs and Events are plain data so that they can travel between machines as messages.
+package worker
+
+import (
+	"time"
+
+	"mediapush/recorder"
+)
+
+// Job asks for one page to be captured.
+type Job struct {
+	StreamID string `json:"streamId"`
+	URL      string `json:"url"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	// Record lists the files to write while pushing; empty pushes without recording.
+	Record []recorder.Format `json:"record,omitempty"`
+	// ChromeSwitches is Ant Media's extraChromeSwitches, validated by browser.ParseSwitches.
+	ChromeSwitches string `json:"chromeSwitches,omitempty"`
+	// Token is the publish token given with the start call.
+	Token string `json:"token,omitempty"`
+}
+
+// State is where a session is in its life.
+type State string
+
+// The states of a session. COMPLETE, FAILED and ABORTED are final.
+const (
+	Starting State = "STARTING"
+	Active   State = "ACTIVE"
+	Ending   State = "ENDING"
+	Complete State = "COMPLETE"
+	Failed   State = "FAILED"
+	Aborted  State = "ABORTED" // stopped or shut down before it was ACTIVE
+)
+
+// Final tells whether no other state follows s.
+func (s State) Final() bool { return s == Complete || s == Failed || s == Aborted }
+
+// Event reports a session's change of state.
+type Event struct {
+	StreamID string    `json:"streamId"`
+	State    State     `json:"state"`
+	At       time.Time `json:"at"`
+	// Reason says why a session FAILED or was ABORTED.
+	Reason string `json:"reason,omitempty"`
+	// Job is the session's job, on the STARTING event.
+	Job *Job `json:"job,omitempty"`
+	// Recordings are the finished files, on the final event (and on recovery).
+	Recordings []Recording `json:"recordings,omitempty"`
+}
+
+// Recording is one finished file.
+type Recording struct {
+	StreamID  string          `json:"streamId"`
+	Format    recorder.Format `json:"format"`
+	Path      string          `json:"path"` // absolute
+	StartedAt time.Time       `json:"startedAt"`
+	Duration  time.Duration   `json:"duration"`
+	Size      int64           `json:"size"`
+	// Partial marks a recording cut short by a failure or crash.
+	Partial bool `json:"partial,omitempty"`
+}

@@ -1,0 +1,315 @@
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"mediapush/browser"
+	"mediapush/ingest"
+	"mediapush/media"
+	"mediapush/recorder"
+)
+
+// session is one job's life: STARTING → ACTIVE → ENDING → COMPLETE | FAILED | ABORTED.
+type session struct {
+	w       *Worker
+	job     Job
+	log     zerolog.Logger
+	workDir string
+	began   time.Time
+
+	br  *browser.Browser
+	in  *ingest.Session
+	rec *recording // nil when not recording, or until the first frame
+
+	mu       sync.Mutex
+	state    State
+	activeAt time.Time
+
+	stopOnce sync.Once
+	stopReq  chan struct{} // closed by stop
+	done     chan struct{} // closed after the final event
+	final    Event
+}
+
+var errStopped = errors.New("stopped before it started")
+
+func newSession(w *Worker, job Job) *session {
+	return &session{w: w, job: job, began: time.Now(), state: Starting,
+		log:     w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
+		stopReq: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (s *session) setState(st State, reason string, recs []Recording) {
+	s.mu.Lock()
+	s.state = st
+	if st == Active {
+		s.activeAt = time.Now()
+	}
+	s.mu.Unlock()
+	ev := Event{StreamID: s.job.StreamID, State: st, At: time.Now(), Reason: reason, Recordings: recs}
+	if st == Starting {
+		job := s.job
+		ev.Job = &job
+	}
+	l := s.log.Info()
+	if st == Failed {
+		l = s.log.Warn()
+	}
+	l.Str("state", string(st)).Str("reason", reason).Msg("session")
+	if st.Final() {
+		s.final = ev
+	}
+	s.w.cfg.OnEvent(ev)
+}
+
+// start brings the session to ACTIVE or tears it down with the reason it could not.
+func (s *session) start(ctx context.Context) error {
+	s.setState(Starting, "", nil)
+	ctx, cancel := context.WithTimeoutCause(ctx, s.w.cfg.StartTimeout,
+		fmt.Errorf("no video from the page within %s", s.w.cfg.StartTimeout))
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stopReq:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := s.bringUp(ctx)
+	if err == nil {
+		s.setState(Active, "", nil)
+		go s.watch()
+		return nil
+	}
+	select {
+	case <-s.stopReq:
+		err = errStopped
+		s.teardown(Aborted, "stopped before the first frame arrived")
+	default:
+		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil {
+			err = cause
+		}
+		s.teardown(Failed, err.Error())
+	}
+	return err
+}
+
+// bringUp launches the browser, opens the page, starts the capture and waits for the first frame.
+func (s *session) bringUp(ctx context.Context) error {
+	switches, err := browser.ParseSwitches(s.job.ChromeSwitches)
+	if err != nil {
+		return err
+	}
+	suffix := make([]byte, 4)
+	rand.Read(suffix) //nolint:errcheck // never fails
+	s.workDir = filepath.Join(s.w.cfg.DataDir, "tmp", s.job.StreamID+"-"+hex.EncodeToString(suffix))
+	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
+		return err
+	}
+	br, err := browser.Launch(ctx, browser.Options{
+		ExecPath: s.w.cfg.ChromiumPath, Width: s.job.Width, Height: s.job.Height,
+		WorkDir: s.workDir, Switches: switches, Log: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.br = br
+	s.mu.Unlock()
+	if err := s.br.Open(ctx, s.job.URL); err != nil {
+		return err
+	}
+	videoCodec := media.H264
+	if s.recordsAs(recorder.WebM) {
+		videoCodec = media.VP8
+	}
+	in, err := s.w.cfg.Ingest.NewSession(filepath.Base(s.workDir), ingest.Config{
+		OnReady: s.onFirstFrame, Log: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.in = in
+	s.mu.Unlock()
+	if err := s.br.StartCapture(ctx, browser.CaptureOptions{
+		IngestURL: s.in.URL(), Secret: s.in.Secret(), VideoCodec: string(videoCodec),
+		VideoBitrate: videoBitrate(s.job.Width, s.job.Height), AudioBitrate: ingest.OpusBitrate,
+		FrameRate: 30, Width: s.job.Width, Height: s.job.Height,
+	}); err != nil {
+		return err
+	}
+	select {
+	case <-s.in.Ready():
+		return nil
+	case <-s.in.Failed():
+		return s.in.Err()
+	case <-s.br.Dead():
+		return s.br.Err()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (s *session) recordsAs(f recorder.Format) bool {
+	for _, r := range s.job.Record {
+		if r == f {
+			return true
+		}
+	}
+	return false
+}
+
+// videoBitrate is high enough that the encoder never has to shrink the picture on loopback.
+func videoBitrate(w, h int) int {
+	return min(max(w*h*9/2, 1_000_000), 8_000_000)
+}
+
+// onFirstFrame opens the recording when media starts flowing.
+func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
+	if len(s.job.Record) == 0 {
+		return discard{}, nil
+	}
+	rec, err := newRecording(s.w.cfg.DataDir, s.job.StreamID, s.job.Record[0], video, audio)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.rec = rec
+	s.mu.Unlock()
+	return rec.writer, nil
+}
+
+type discard struct{}
+
+func (discard) WriteVideo(media.Sample) error { return nil }
+func (discard) WriteAudio(media.Sample) error { return nil }
+
+// watch ends an ACTIVE session when its browser dies, its media stops, its recording fails
+// or it is asked to stop.
+func (s *session) watch() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopReq:
+			s.teardown(Complete, "")
+			return
+		case <-s.br.Dead():
+			s.teardown(Failed, s.br.Err().Error())
+			return
+		case <-s.in.Failed():
+			s.teardown(Failed, "recording failed: "+s.in.Err().Error())
+			return
+		case <-tick.C:
+			if last := s.in.Stats().LastPacket; time.Since(last) > s.w.cfg.NoMediaTimeout {
+				s.teardown(Failed, fmt.Sprintf("no media from the page for %s", s.w.cfg.NoMediaTimeout.Round(time.Second)))
+				return
+			}
+		}
+	}
+}
+
+// teardown stops everything the session started, finishes its recording (kept even when the
+// session failed) and sends the final event.
+func (s *session) teardown(final State, reason string) {
+	s.setState(Ending, reason, nil)
+	if s.in != nil {
+		s.in.Close() // no sample arrives after this
+	}
+	var recs []Recording
+	s.mu.Lock()
+	rec := s.rec
+	s.mu.Unlock()
+	if rec != nil {
+		// Finishing must not depend on the caller's context: a file half made helps nobody.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		r, err := rec.finish(ctx, s.w.StreamsDir(), final != Complete)
+		cancel()
+		if err != nil {
+			s.log.Error().Err(err).Msg("finishing the recording failed; the partial file is kept for recovery")
+			if final == Complete {
+				final, reason = Failed, "finishing the recording failed: "+err.Error()
+			}
+		} else {
+			recs = append(recs, r)
+		}
+	}
+	if s.br != nil {
+		s.br.Close()
+	}
+	if s.workDir != "" {
+		if err := os.RemoveAll(s.workDir); err != nil {
+			s.log.Warn().Err(err).Msg("removing the session directory")
+		}
+	}
+	s.w.remove(s)
+	s.setState(final, reason, recs)
+	close(s.done)
+}
+
+// stop asks the session to end and waits for its final event.
+func (s *session) stop(ctx context.Context) (Event, error) {
+	s.stopOnce.Do(func() { close(s.stopReq) })
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+	if s.final.State == Failed {
+		return s.final, errors.New(s.final.Reason)
+	}
+	return s.final, nil
+}
+
+func (s *session) command(ctx context.Context, js string) (string, error) {
+	s.mu.Lock()
+	st, br := s.state, s.br
+	s.mu.Unlock()
+	if st != Active || br == nil {
+		return "", fmt.Errorf("the session is %s, not ACTIVE", st)
+	}
+	return br.Evaluate(ctx, js)
+}
+
+// Progress is a running session's figures.
+type Progress struct {
+	State       State
+	Elapsed     time.Duration // since ACTIVE
+	VideoFrames int64
+	AudioFrames int64
+	Received    int64 // media bytes received
+	Recorded    int64 // bytes written to the recording
+	BrowserPID  int
+}
+
+func (s *session) progress() Progress {
+	s.mu.Lock()
+	p := Progress{State: s.state}
+	if !s.activeAt.IsZero() {
+		p.Elapsed = time.Since(s.activeAt)
+	}
+	rec, in, br := s.rec, s.in, s.br
+	s.mu.Unlock()
+	if in != nil {
+		st := in.Stats()
+		p.VideoFrames, p.AudioFrames, p.Received = st.VideoFrames, st.AudioFrames, st.Bytes
+	}
+	if rec != nil {
+		p.Recorded = rec.writer.Stats().Bytes
+	}
+	if br != nil {
+		p.BrowserPID = br.PID()
+	}
+	return p
+}

@@ -1,0 +1,169 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"mediapush/ingest"
+)
+
+// Config configures a Worker.
+type Config struct {
+	// DataDir holds recordings in progress (recording/), finished files (streams/) and the
+	// sessions' browser profiles (tmp/).
+	DataDir string
+	// Ingest receives the browsers' streams.
+	Ingest *ingest.Server
+	// OnEvent receives every change of state of every session, in order per session.
+	OnEvent func(Event)
+	// StartTimeout bounds the time from start to the first video frame. Default 30 s.
+	StartTimeout time.Duration
+	// NoMediaTimeout fails an ACTIVE session that receives nothing for this long. Default 10 s.
+	NoMediaTimeout time.Duration
+	// ChromiumPath overrides the Chromium binary.
+	ChromiumPath string
+	Log          zerolog.Logger
+}
+
+// Errors a caller can tell apart.
+var (
+	ErrExists   = errors.New("a session with this stream id is running already")
+	ErrNotFound = errors.New("no session with this stream id is running")
+)
+
+// Worker runs any number of sessions in this process.
+type Worker struct {
+	cfg Config
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+}
+
+// New prepares the data directory. It removes browser profiles left by a previous process
+// that died; Recover turns its unfinished recordings into files.
+func New(cfg Config) (*Worker, error) {
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 30 * time.Second
+	}
+	if cfg.NoMediaTimeout == 0 {
+		cfg.NoMediaTimeout = 10 * time.Second
+	}
+	if cfg.OnEvent == nil {
+		cfg.OnEvent = func(Event) {}
+	}
+	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "tmp")); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"tmp", "recording", "streams"} {
+		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o750); err != nil {
+			return nil, err
+		}
+	}
+	return &Worker{cfg: cfg, sessions: map[string]*session{}}, nil
+}
+
+// StreamsDir is where finished recordings go.
+func (w *Worker) StreamsDir() string { return filepath.Join(w.cfg.DataDir, "streams") }
+
+// Start runs job and returns once its first video frame has arrived (the session is ACTIVE),
+// or with the reason it could not start. A failed start leaves nothing running.
+func (w *Worker) Start(ctx context.Context, job Job) error {
+	s, err := w.add(job)
+	if err != nil {
+		return err
+	}
+	return s.start(ctx)
+}
+
+func (w *Worker) add(job Job) (*session, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errors.New("mediapush is shutting down")
+	}
+	if _, ok := w.sessions[job.StreamID]; ok {
+		return nil, ErrExists
+	}
+	s := newSession(w, job)
+	w.sessions[job.StreamID] = s
+	return s, nil
+}
+
+func (w *Worker) remove(s *session) {
+	w.mu.Lock()
+	if w.sessions[s.job.StreamID] == s {
+		delete(w.sessions, s.job.StreamID)
+	}
+	w.mu.Unlock()
+}
+
+func (w *Worker) get(streamID string) (*session, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s, ok := w.sessions[streamID]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return s, nil
+}
+
+// Stop ends a session and returns once its recording is finished: the final event has been
+// sent. A session still starting is aborted.
+func (w *Worker) Stop(ctx context.Context, streamID string) (Event, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return Event{}, err
+	}
+	return s.stop(ctx)
+}
+
+// Command runs JavaScript in a session's page and returns its value as text.
+func (w *Worker) Command(ctx context.Context, streamID, js string) (string, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return "", err
+	}
+	return s.command(ctx, js)
+}
+
+// Progress reports a running session's figures.
+func (w *Worker) Progress(streamID string) (Progress, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return Progress{}, err
+	}
+	return s.progress(), nil
+}
+
+// Running lists the stream ids of the sessions in this worker.
+func (w *Worker) Running() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]string, 0, len(w.sessions))
+	for id := range w.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Close stops every session, finishing their recordings, and refuses new ones.
+func (w *Worker) Close(ctx context.Context) error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	var errs []error
+	for _, id := range w.Running() {
+		if _, err := w.Stop(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("%s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
