@@ -180,5 +180,6 @@ func (c *Controller) layoutPage(ctx echo.Context) error {
 	if _, err := fs.Stat(layouts.FS, name); err != nil {
 		return ctx.JSON(http.StatusNotFound, failed("no page "+name, ""))
 	}
-	return ctx.FileFS(name, layouts.FS)
+	http.ServeFileFS(ctx.Response(), ctx.Request(), layouts.FS, name)
+	return nil
 }

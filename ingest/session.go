@@ -31,11 +31,14 @@ type Config struct {
 	// KeyframeInterval is how often a keyframe is requested (the browser's H264 encoder sends
 	// them rarely by itself). Default 2 s.
 	KeyframeInterval time.Duration
-	Log              zerolog.Logger
+	// VideoBitrate (bit/s) is what the browser's encoder starts at; 0 leaves its default.
+	VideoBitrate int
+	Log          zerolog.Logger
 }
 
-// audioGrace is how long the first video keyframe waits for an offered audio track.
-const audioGrace = 2 * time.Second
+// audioGrace is how long the first video keyframe waits for an offered audio track to be
+// timed: the browser's first audio sender report can take two seconds and more.
+const audioGrace = senderReportWait + 500*time.Millisecond
 
 var errPublishedAlready = errors.New("this session is being published already")
 
@@ -56,10 +59,14 @@ type Session struct {
 	early       []earlySample
 	sink        Sink
 	withAudio   bool // the sink takes audio
+	flushing    bool // the held samples are being written; new ones queue behind them
 	ready       chan struct{}
 	failed      chan struct{}
 	failErr     error
 	closed      bool
+
+	firstFrame     chan struct{}
+	firstFrameOnce sync.Once
 
 	wg    sync.WaitGroup
 	stats counters
@@ -89,7 +96,7 @@ func newSession(srv *Server, id, secret string, cfg Config) *Session {
 		cfg.KeyframeInterval = 2 * time.Second
 	}
 	return &Session{srv: srv, id: id, secret: secret, cfg: cfg,
-		ready: make(chan struct{}), failed: make(chan struct{})}
+		ready: make(chan struct{}), failed: make(chan struct{}), firstFrame: make(chan struct{})}
 }
 
 // Secret authorises the browser's offer for this session.
@@ -98,7 +105,10 @@ func (s *Session) Secret() string { return s.secret }
 // URL is where the browser posts its offer.
 func (s *Session) URL() string { return s.srv.URL(s.id) }
 
-// Ready is closed once samples flow to the sink (the first video frame is in).
+// FirstFrame is closed when the first video keyframe has arrived.
+func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
+
+// Ready is closed once samples flow to the sink.
 func (s *Session) Ready() <-chan struct{} { return s.ready }
 
 // Failed is closed when the sink refused a sample (for example, a full disk); Err says why.
@@ -165,7 +175,9 @@ func (s *Session) accept(offer string) (string, error) {
 		return "", err
 	}
 	<-gathered // loopback only: immediate
-	return pc.LocalDescription().SDP, nil
+	answerSDP := withMusicAudio(withStartBitrate(pc.LocalDescription().SDP, s.cfg.VideoBitrate/1000))
+	s.cfg.Log.Debug().Str("answer", answerSDP).Msg("ingest answer")
+	return answerSDP, nil
 }
 
 // receive runs one remote track until the connection closes.
@@ -231,10 +243,11 @@ func (s *Session) RequestKeyframe(ssrc uint32) {
 
 // emit takes one timed sample from a track reader. Until the session is ready it holds the
 // samples (from the first video keyframe on); then it hands everything to the sink in order.
+// The sink is called without the lock held: it may wait for the other track to catch up.
 func (s *Session) emit(video bool, smp media.Sample, ntp time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed || s.failErr != nil {
+		s.mu.Unlock()
 		return
 	}
 	if s.epoch.IsZero() {
@@ -244,12 +257,15 @@ func (s *Session) emit(video bool, smp media.Sample, ntp time.Time) {
 		s.audio.emitted = true
 	}
 	smp.PTS = ntp.Sub(s.epoch)
-	if s.sink != nil {
-		s.write(video, smp)
+	if s.sink != nil && !s.flushing {
+		sink, withAudio := s.sink, s.withAudio
+		s.mu.Unlock()
+		s.write(sink, withAudio, video, smp)
 		return
 	}
 	if video && s.firstKey.IsZero() {
 		if !smp.Keyframe {
+			s.mu.Unlock()
 			return // nothing decodes before a keyframe
 		}
 		s.firstKey = time.Now()
@@ -258,16 +274,31 @@ func (s *Session) emit(video bool, smp media.Sample, ntp time.Time) {
 		s.early = s.early[1:] // audio long before the picture starts is dropped by the recorder anyway
 	}
 	s.early = append(s.early, earlySample{video: video, s: smp})
-	if s.firstKey.IsZero() {
-		return
-	}
-	audioKnown := !s.expectAudio || (s.audio != nil && s.audio.emitted) || time.Since(s.firstKey) > audioGrace
-	if audioKnown {
-		s.start()
-	}
+	s.mu.Unlock()
 }
 
-// start calls OnReady and flushes the held samples in time order. Called with s.mu held.
+// maybeStart starts the session once the first keyframe is in and the audio is timed. Track
+// readers call it after handing over a batch, never in the middle of one: the flush writes
+// both tracks in order, and a reader still holding samples of its own would make it wait.
+func (s *Session) maybeStart() {
+	s.mu.Lock()
+	if s.closed || s.sink != nil || s.firstKey.IsZero() {
+		s.mu.Unlock()
+		return
+	}
+	// Audio is known once it is timed; if no audio packet came at all, the capture is silent.
+	waited := time.Since(s.firstKey)
+	audioKnown := !s.expectAudio || (s.audio != nil && s.audio.emitted) ||
+		(s.audio == nil && waited > audioGrace) || waited > 2*audioGrace
+	if !audioKnown {
+		s.mu.Unlock()
+		return
+	}
+	s.start() // unlocks
+}
+
+// start calls OnReady and writes the held samples in time order, then lets samples go to the
+// sink directly. Called with s.mu held; returns with it released.
 func (s *Session) start() {
 	var audio *media.Track
 	if s.audio != nil && s.audio.emitted {
@@ -277,30 +308,40 @@ func (s *Session) start() {
 	sink, err := s.cfg.OnReady(s.video.track, audio)
 	if err != nil {
 		s.fail(err)
+		s.mu.Unlock()
 		return
 	}
-	s.sink = sink
-	s.withAudio = audio != nil
-	slices.SortStableFunc(s.early, func(a, b earlySample) int { return int(a.s.PTS - b.s.PTS) })
-	for _, e := range s.early {
-		s.write(e.video, e.s)
+	s.sink, s.withAudio, s.flushing = sink, audio != nil, true
+	for len(s.early) > 0 {
+		batch := s.early
+		s.early = nil
+		s.mu.Unlock()
+		slices.SortStableFunc(batch, func(a, b earlySample) int { return int(a.s.PTS - b.s.PTS) })
+		for _, e := range batch {
+			s.write(sink, audio != nil, e.video, e.s)
+		}
+		s.mu.Lock()
 	}
-	s.early = nil
+	s.flushing = false
 	close(s.ready)
+	s.mu.Unlock()
 }
 
-func (s *Session) write(video bool, smp media.Sample) {
+func (s *Session) write(sink Sink, withAudio, video bool, smp media.Sample) {
 	var err error
 	if video {
-		err = s.sink.WriteVideo(smp)
-	} else if s.withAudio {
-		err = s.sink.WriteAudio(smp)
+		err = sink.WriteVideo(smp)
+	} else if withAudio {
+		err = sink.WriteAudio(smp)
 	}
 	if err != nil {
+		s.mu.Lock()
 		s.fail(err)
+		s.mu.Unlock()
 	}
 }
 
+// fail records the first sink error. Called with s.mu held.
 func (s *Session) fail(err error) {
 	if s.failErr == nil {
 		s.failErr = err

@@ -23,6 +23,10 @@ import (
 // maps RTP time to wall-clock time and so aligns audio with video. Past it, arrival time is used.
 const senderReportWait = 3 * time.Second
 
+// maxMappingError is how far a sender-report time may be from the packet's arrival before the
+// mapping is not believed.
+const maxMappingError = time.Second
+
 // trackReader turns one remote track's RTP into timed samples.
 type trackReader struct {
 	sess    *Session
@@ -158,6 +162,9 @@ func (r *trackReader) run() {
 			}
 			if video {
 				st.videoFrames.Add(1)
+				if smp.Keyframe {
+					r.sess.firstFrameOnce.Do(func() { close(r.sess.firstFrame) })
+				}
 			} else {
 				st.audioFrames.Add(1)
 			}
@@ -195,7 +202,16 @@ func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample, vide
 	}
 	for _, h := range r.held {
 		at, ok := r.clock.PacketNTP(h.rtpTime)
+		// The browser's first audio packets carry RTP times that its later sender reports do
+		// not map (its audio clock runs before packets flow). A sample whose mapped time is far
+		// from its arrival (normally 20–40 ms apart on loopback) is timed by arrival instead.
+		if ok && (at.Sub(h.arrived) > maxMappingError || h.arrived.Sub(at) > maxMappingError) {
+			ok = false
+		}
 		if !ok {
+			if r.byArrive == nil || h.arrived.Sub(r.byArrive.at(h.rtpTime)).Abs() > maxMappingError {
+				r.byArrive = &arrivalClock{rtp0: h.rtpTime, at0: h.arrived, clock: r.track.ClockRate}
+			}
 			at = r.byArrive.at(h.rtpTime)
 		}
 		// Successive reports can move the mapping by a hair; never let time run backwards.
@@ -206,4 +222,5 @@ func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample, vide
 		r.sess.emit(video, h.s, at)
 	}
 	r.held = r.held[:0]
+	r.sess.maybeStart()
 }

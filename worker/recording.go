@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"mediapush/media"
 	"mediapush/recorder"
 )
@@ -52,10 +54,12 @@ func newRecording(dataDir, streamID string, f recorder.Format, video media.Track
 }
 
 // finish closes the incremental file and turns it into the deliverable in streamsDir.
-func (r *recording) finish(ctx context.Context, streamsDir string, partial bool) (Recording, error) {
+func (r *recording) finish(ctx context.Context, log zerolog.Logger, streamsDir string, partial bool) (Recording, error) {
 	if err := r.writer.Close(); err != nil {
 		return Recording{}, err
 	}
+	st := r.writer.Stats()
+	log.Debug().Int64("video", st.VideoFrames).Int64("audio", st.AudioFrames).Int64("dropped", st.Dropped).Msg("recording closed")
 	return finishFile(ctx, r.partial, r.meta, streamsDir, partial)
 }
 

@@ -126,7 +126,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	s.mu.Lock()
 	s.br = br
 	s.mu.Unlock()
-	if err := s.br.Open(ctx, s.job.URL); err != nil {
+	if err := br.Open(ctx, s.job.URL); err != nil {
 		return err
 	}
 	videoCodec := media.H264
@@ -134,7 +134,7 @@ func (s *session) bringUp(ctx context.Context) error {
 		videoCodec = media.VP8
 	}
 	in, err := s.w.cfg.Ingest.NewSession(filepath.Base(s.workDir), ingest.Config{
-		OnReady: s.onFirstFrame, Log: s.log,
+		OnReady: s.onFirstFrame, Log: s.log, VideoBitrate: videoBitrate(s.job.Width, s.job.Height),
 	})
 	if err != nil {
 		return err
@@ -142,20 +142,20 @@ func (s *session) bringUp(ctx context.Context) error {
 	s.mu.Lock()
 	s.in = in
 	s.mu.Unlock()
-	if err := s.br.StartCapture(ctx, browser.CaptureOptions{
-		IngestURL: s.in.URL(), Secret: s.in.Secret(), VideoCodec: string(videoCodec),
+	if err := br.StartCapture(ctx, browser.CaptureOptions{
+		IngestURL: in.URL(), Secret: in.Secret(), VideoCodec: string(videoCodec),
 		VideoBitrate: videoBitrate(s.job.Width, s.job.Height), AudioBitrate: ingest.OpusBitrate,
 		FrameRate: 30, Width: s.job.Width, Height: s.job.Height,
 	}); err != nil {
 		return err
 	}
 	select {
-	case <-s.in.Ready():
+	case <-in.FirstFrame():
 		return nil
-	case <-s.in.Failed():
-		return s.in.Err()
-	case <-s.br.Dead():
-		return s.br.Err()
+	case <-in.Failed():
+		return in.Err()
+	case <-br.Dead():
+		return br.Err()
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
@@ -177,6 +177,7 @@ func videoBitrate(w, h int) int {
 
 // onFirstFrame opens the recording when media starts flowing.
 func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
+	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
 	if len(s.job.Record) == 0 {
 		return discard{}, nil
 	}
@@ -234,7 +235,7 @@ func (s *session) teardown(final State, reason string) {
 	if rec != nil {
 		// Finishing must not depend on the caller's context: a file half made helps nobody.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		r, err := rec.finish(ctx, s.w.StreamsDir(), final != Complete)
+		r, err := rec.finish(ctx, s.log, s.w.StreamsDir(), final != Complete)
 		cancel()
 		if err != nil {
 			s.log.Error().Err(err).Msg("finishing the recording failed; the partial file is kept for recovery")
