@@ -40,6 +40,7 @@ type Options struct {
 type Browser struct {
 	opts       Options
 	profileDir string
+	tmpDir     string
 
 	cancelAlloc context.CancelFunc
 	ctx         context.Context // the page tab; cancelled when the browser goes away
@@ -62,12 +63,17 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		return nil, err
 	}
 	b := &Browser{opts: o, dead: make(chan struct{}), profileDir: filepath.Join(o.WorkDir, "profile")}
-	tmpDir := filepath.Join(o.WorkDir, "tmp")
-	for _, d := range []string{b.profileDir, tmpDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(b.profileDir, 0o700); err != nil {
+		return nil, err
 	}
+	// Chromium leaves its singleton socket and shared-memory files in TMPDIR when killed, so
+	// each browser gets its own, removed on Close. It lives under the system temp directory
+	// because a Unix socket path must fit in 108 bytes.
+	tmpDir, err := os.MkdirTemp("", "mediapush-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	b.tmpDir = tmpDir
 	ext, err := installExtension(o.WorkDir)
 	if err != nil {
 		return nil, fmt.Errorf("install capture extension: %w", err)
@@ -83,8 +89,6 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		chromedp.Flag("load-extension", ext),
 		chromedp.Flag("disable-extensions-except", ext),
 		chromedp.Flag("allowlisted-extension-id", extensionID),
-		// Chromium leaves its singleton socket and shared-memory files in TMPDIR when killed:
-		// keep them in the session's directory, which is removed at the end.
 		chromedp.Env("TMPDIR=" + tmpDir),
 		chromedp.CombinedOutput(logFile),
 	}
@@ -207,5 +211,6 @@ func (b *Browser) Close() {
 		// Renderer, GPU and utility processes normally exit with the browser; after a SIGKILL of
 		// the browser they can linger, so reap whatever still runs with this profile.
 		killProcessesUsing(b.profileDir)
+		os.RemoveAll(b.tmpDir)
 	})
 }

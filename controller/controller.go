@@ -104,6 +104,11 @@ func (c *Controller) recover() {
 // Handler is the HTTP API.
 func (c *Controller) Handler() http.Handler { return c.echo }
 
+// Progress reports a running session's figures.
+func (c *Controller) Progress(streamID string) (worker.Progress, error) {
+	return c.worker.Progress(streamID)
+}
+
 // Service is the operations behind the API, for other front doors.
 func (c *Controller) Service() *Service { return c.svc }
 

@@ -59,11 +59,14 @@ func checkURL(raw string) error {
 		return errors.New("url is mandatory")
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Scheme == "" {
+	if err != nil || u.Scheme == "" {
 		return fmt.Errorf("Incoming url: %s is not a valid url", raw)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("Incoming url: %s is not a valid url: only http and https pages can be recorded, not %s", raw, u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("Incoming url: %s is not a valid url: it names no host", raw)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ import (
 
 // service is one mediapush node under test.
 type service struct {
-	t    *testing.T
+	t    testing.TB
 	base string // http://127.0.0.1:port
 	data string
 	ctl  *controller.Controller
@@ -61,10 +61,10 @@ type vod struct {
 	Partial  bool   `json:"partial"`
 }
 
-func startService(t *testing.T) *service {
+func startService(t testing.TB) *service {
 	t.Helper()
 	data := t.TempDir()
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	ctl, err := controller.Open(controller.Config{DataDir: data, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func (s *service) waitState(streamID, state string, within time.Duration) broadc
 
 // assertNothingLeft checks that no Chromium runs on data's sessions, no session directory
 // remains, and the goroutines and open files went back down.
-func assertNothingLeft(t *testing.T, data string) {
+func assertNothingLeft(t testing.TB, data string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && len(procstat.Matching(data)) > 0 {
@@ -219,8 +219,9 @@ func assertNothingLeft(t *testing.T, data string) {
 }
 
 // settle waits until the goroutine count and open files drop to at most the given marks.
-func settle(t *testing.T, goroutines, files int) {
+func settle(t testing.TB, goroutines, files int) {
 	t.Helper()
+	http.DefaultClient.CloseIdleConnections() // the test's own keep-alive connections are not the service's
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if runtime.NumGoroutine() <= goroutines && procstat.OpenFiles() <= files {

@@ -30,7 +30,8 @@ func binary(t *testing.T) string {
 type process struct {
 	cmd  *exec.Cmd
 	base string
-	done chan error
+	done chan struct{} // closed when the process has exited; err is then its exit error
+	err  error
 }
 
 // serve runs "mediapush serve" on data and waits until it answers.
@@ -47,8 +48,8 @@ func serve(t *testing.T, bin, data string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, base: "http://" + addr, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &process{cmd: cmd, base: "http://" + addr, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(p.base + "/healthz"); err == nil {
@@ -113,9 +114,9 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("mediapush exited with %v after SIGTERM", err)
+	case <-p.done:
+		if p.err != nil {
+			t.Errorf("mediapush exited with %v after SIGTERM", p.err)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("mediapush did not exit after SIGTERM")

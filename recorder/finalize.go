@@ -157,8 +157,8 @@ func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: %w", name, ctxErr)
 		}
 		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 2000 {
-			msg = "..." + msg[len(msg)-2000:]
+		if len(msg) > 2000 { // ffmpeg may repeat a message per packet
+			msg = msg[:1500] + " [...] " + msg[len(msg)-500:]
 		}
 		if msg == "" {
 			return nil, fmt.Errorf("%s: %w", name, err)

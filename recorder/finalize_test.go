@@ -1,12 +1,17 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/at-wat/ebml-go"
 
 	"mediapush/media"
 )
@@ -119,6 +124,7 @@ func TestRecordWebM(t *testing.T) {
 			if v := meanVolume(t, dst); v < -40 {
 				t.Errorf("mean volume %.1f dB: audio is silent", v)
 			}
+			assertCuesAndDuration(t, dst)
 		})
 	}
 }
@@ -206,19 +212,30 @@ func TestFinalizeErrors(t *testing.T) {
 		}
 	}
 
-	// ffmpeg failing: a recording whose blocks are corrupt after the header.
+	// Blocks zeroed after the header: ffmpeg reads no media.
 	b, _ := os.ReadFile(vp8src)
 	cut := mustListBlocks(t, vp8src)[0].end - 200
 	for i := cut; i < int64(len(b)); i++ {
 		b[i] = 0
 	}
-	corrupt := filepath.Join(dir, "corrupt.mkv")
-	os.WriteFile(corrupt, b[:cut+1000], 0o644)
-	_, err := Finalize(ctx, corrupt, filepath.Join(dir, "corrupt.webm"), WebM)
-	if err == nil || !strings.Contains(err.Error(), "recorder: finalize") {
-		t.Errorf("corrupt recording: error = %v", err)
+	zeroed := filepath.Join(dir, "zeroed.mkv")
+	os.WriteFile(zeroed, b[:cut+1000], 0o644)
+	_, err := Finalize(ctx, zeroed, filepath.Join(dir, "zeroed.webm"), WebM)
+	if err == nil || !strings.Contains(err.Error(), "without media") {
+		t.Errorf("zeroed recording: error = %v", err)
+	}
+
+	// ffmpeg failing: its stderr is in the error.
+	b, _ = os.ReadFile(h264src)
+	i := strings.Index(string(b), "OpusHead")
+	b[i+9] = 0 // channel count
+	badOpus := filepath.Join(dir, "badopus.mkv")
+	os.WriteFile(badOpus, b, 0o644)
+	_, err = Finalize(ctx, badOpus, filepath.Join(dir, "badopus.mp4"), MP4)
+	if err == nil || !strings.Contains(err.Error(), "ffmpeg: exit status") || !strings.Contains(err.Error(), "channel count") {
+		t.Errorf("bad OpusHead: error = %v, want ffmpeg's message", err)
 	} else {
-		t.Logf("corrupt recording: %v", err)
+		t.Logf("bad OpusHead: %v", err)
 	}
 
 	// Cancelled context.
@@ -229,4 +246,31 @@ func TestFinalizeErrors(t *testing.T) {
 		t.Errorf("cancelled: error = %v", err)
 	}
 	assertNoTemp(t, dir)
+}
+
+// assertCuesAndDuration checks that a WebM file has a seek index and a
+// duration in its header.
+func assertCuesAndDuration(t *testing.T, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Header struct {
+			DocType string `ebml:"EBMLDocType"`
+		} `ebml:"EBML"`
+		Segment struct {
+			Info struct{ Duration float64 }
+			Cues struct {
+				CuePoint []struct{ CueTime uint64 }
+			}
+		}
+	}
+	if err := ebml.Unmarshal(bytes.NewReader(raw), &doc); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if doc.Header.DocType != "webm" || doc.Segment.Info.Duration == 0 || len(doc.Segment.Cues.CuePoint) == 0 {
+		t.Errorf("DocType %q, Duration %v, %d cue points", doc.Header.DocType, doc.Segment.Info.Duration, len(doc.Segment.Cues.CuePoint))
+	}
 }

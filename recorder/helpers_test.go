@@ -382,11 +382,12 @@ func meanVolume(tb testing.TB, path string) float64 {
 
 // block is a SimpleBlock (or the Block of a BlockGroup) of a Matroska file.
 type block struct {
-	track uint64
-	ts    time.Duration // cluster timecode + block timecode (1 ms scale)
-	key   bool
-	data  []byte
-	end   int64 // file offset after a SimpleBlock (-1 for a BlockGroup)
+	track   uint64
+	ts      time.Duration // cluster timecode + block timecode (1 ms scale)
+	key     bool
+	cluster int // index of the enclosing Cluster
+	data    []byte
+	end     int64 // file offset after a SimpleBlock (-1 for a BlockGroup)
 }
 
 // listBlocks decodes path with ebml-go and lists its blocks in file order.
@@ -397,6 +398,7 @@ func listBlocks(path string) ([]block, error) {
 	}
 	var blocks []block
 	var clusterTC uint64
+	cluster := -1
 	var group *block // Block of the BlockGroup being read
 	// ebml-go's element positions are wrong after an element of unknown
 	// size (it adds the "unknown" value to its running offset), so a block's
@@ -416,11 +418,12 @@ func listBlocks(path string) ([]block, error) {
 			end = -1 // a BlockGroup may hold more after its Block
 		}
 		blocks = append(blocks, block{
-			track: b.TrackNumber,
-			ts:    time.Duration(int64(clusterTC)+int64(b.Timecode)) * time.Millisecond,
-			key:   key,
-			data:  b.Data[0],
-			end:   end,
+			track:   b.TrackNumber,
+			ts:      time.Duration(int64(clusterTC)+int64(b.Timecode)) * time.Millisecond,
+			key:     key,
+			cluster: cluster,
+			data:    b.Data[0],
+			end:     end,
 		})
 	}
 	hook := func(e *ebml.Element) {
@@ -428,6 +431,7 @@ func listBlocks(path string) ([]block, error) {
 		case "Timecode", "Timestamp": // ebml-go names the element Timestamp
 			if e.Parent != nil && e.Parent.Name == "Cluster" {
 				clusterTC = e.Value.(uint64)
+				cluster++
 			}
 		case "SimpleBlock":
 			b := e.Value.(ebml.Block)

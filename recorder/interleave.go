@@ -55,6 +55,7 @@ func (q *queue) pop() pending {
 func (w *Writer) pushLocked(tr int, p pending) {
 	w.q[tr].push(p)
 	w.lastIn[tr] = p.pts
+	w.stalled[tr] = false
 	w.drainLocked(p.arrived, false)
 	for !w.closed && w.q[tr].len() > 1 && w.q[tr].span() > interleaveWindow {
 		wait := time.Until(w.q[tr].front().arrived.Add(interleaveWindow))
@@ -84,6 +85,9 @@ func (w *Writer) pushLocked(tr int, p pending) {
 // certain: the smallest head of two non-empty queues can go, since each
 // track is monotonic. A head whose other queue is empty goes when it has
 // waited interleaveWindow, when there is no other track, or when force.
+// A track that made the other wait that long counts as stalled, and is not
+// waited for until it delivers again (a muted or frozen track must not add
+// latency to every sample of the other).
 func (w *Writer) drainLocked(now time.Time, force bool) {
 	popped := false
 	if !w.started {
@@ -107,13 +111,19 @@ func (w *Writer) drainLocked(now time.Time, force bool) {
 				tr = aidx
 			}
 		case v.len() > 0:
-			if w.hasAudio && !force && now.Sub(v.front().arrived) < interleaveWindow {
-				goto done
+			if w.hasAudio && !force && !w.stalled[aidx] {
+				if now.Sub(v.front().arrived) < interleaveWindow {
+					goto done
+				}
+				w.stalled[aidx] = true
 			}
 			tr = vidx
 		case a.len() > 0:
-			if !force && now.Sub(a.front().arrived) < interleaveWindow {
-				goto done
+			if !force && !w.stalled[vidx] {
+				if now.Sub(a.front().arrived) < interleaveWindow {
+					goto done
+				}
+				w.stalled[vidx] = true
 			}
 			tr = aidx
 		default:

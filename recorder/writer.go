@@ -3,6 +3,7 @@ package recorder
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,16 @@ const (
 )
 
 // Writer writes one recording incrementally to a Matroska file. See Create.
+//
+// WriteVideo and WriteAudio may be called concurrently (one goroutine per
+// track); within a track samples must come in PTS order (later video with an
+// earlier PTS is moved up, such audio dropped). The Writer interleaves the
+// tracks by PTS so the file's blocks are in non-decreasing time order: a
+// sample waits for the other track at most 300 ms (wall clock), and a track
+// more than 300 ms (PTS) ahead of the other blocks its caller meanwhile. A
+// single goroutine feeding both tracks should keep them within 300 ms of
+// each other. Each sample reaches the file with write(2) as soon as the
+// interleaving lets it go: there is no other buffering.
 type Writer struct {
 	path     string
 	vcodec   media.Codec
@@ -51,6 +62,7 @@ type Writer struct {
 	bw       []mkvcore.BlockWriteCloser
 	q        [2]queue
 	lastIn   [2]time.Duration // last PTS accepted per track
+	stalled  [2]bool          // track made the other wait a whole window
 	lastOut  int64            // last timestamp written, ms
 	timer    *time.Timer
 	waiters  int
@@ -77,6 +89,7 @@ func Create(path string, video media.Track, audio *media.Track) (*Writer, error)
 		vcodec:  video.Codec,
 		docType: "webm",
 		wake:    make(chan struct{}),
+		lastIn:  [2]time.Duration{math.MinInt64, math.MinInt64},
 	}
 	if video.Codec == media.H264 {
 		w.docType = "matroska"
@@ -136,12 +149,12 @@ func (w *Writer) WriteVideo(s media.Sample) error {
 		key, _, _ = vp9Key(s.Frame)
 	}
 	if (w.vcodec == media.H264 && len(s.NALUs) == 0) || (w.vcodec != media.H264 && len(s.Frame) == 0) {
-		w.dropLocked()
+		w.dropAndUnlock()
 		return nil
 	}
 	if !w.started {
 		if !key {
-			w.dropLocked()
+			w.dropAndUnlock()
 			return nil
 		}
 		if err := w.startLocked(s); err != nil {
@@ -180,7 +193,7 @@ func (w *Writer) WriteAudio(s media.Sample) error {
 		return errors.New("recorder: WriteAudio on a recording without audio track")
 	}
 	if len(s.Frame) == 0 || s.PTS < w.lastIn[aidx] || (w.started && s.PTS < w.t0) {
-		w.dropLocked()
+		w.dropAndUnlock()
 		return nil
 	}
 	// Before the first keyframe the queue keeps the latest window of audio:
@@ -200,7 +213,7 @@ func (w *Writer) checkLocked() error {
 	return nil
 }
 
-func (w *Writer) dropLocked() {
+func (w *Writer) dropAndUnlock() {
 	w.dropped.Add(1)
 	w.mu.Unlock()
 }
@@ -253,6 +266,7 @@ func (w *Writer) startLocked(s media.Sample) error {
 	for i := aq.head; i < len(aq.buf); i++ {
 		aq.buf[i].arrived = now
 	}
+	w.broadcastLocked() // an audio writer may wait for room in its queue
 	return nil
 }
 

@@ -124,8 +124,9 @@ func TestWriterBeforeKeyframeAndClose(t *testing.T) {
 }
 
 // A sample left waiting for a silent track is written after the interleave
-// window even if nothing else arrives; audio older than what is written is
-// dropped afterwards.
+// window even if nothing else arrives; the silent track is then not waited
+// for until it delivers again, and its samples older than what is written
+// are dropped.
 func TestWriterWaitsAtMostWindow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.mkv")
 	w, err := Create(path, media.Track{Codec: media.VP8}, &media.Track{Codec: media.Opus})
@@ -152,21 +153,32 @@ func TestWriterWaitsAtMostWindow(t *testing.T) {
 	if st := w.Stats(); st.Bytes == 0 {
 		t.Errorf("stats = %+v, want bytes written", st)
 	}
-	// Audio older than the keyframe: dropped.
-	w.WriteAudio(media.Sample{PTS: 900 * time.Millisecond, Frame: []byte{0xFC, 0}})
-	// Audio after it: kept.
-	w.WriteAudio(media.Sample{PTS: 1020 * time.Millisecond, Frame: []byte{0xFC, 0}})
+	// Audio counts as stalled now: video is not held back any more.
 	w.WriteVideo(media.Sample{PTS: 1033 * time.Millisecond, Frame: vp8Frame(false, 500)})
+	if st := w.Stats(); st.VideoFrames != 2 {
+		t.Errorf("stats = %+v, want the second frame written at once", st)
+	}
+	// Audio older than the keyframe: dropped at once.
+	w.WriteAudio(media.Sample{PTS: 900 * time.Millisecond, Frame: []byte{0xFC, 0}})
+	// Audio after the keyframe but older than what is written: dropped.
+	w.WriteAudio(media.Sample{PTS: 1020 * time.Millisecond, Frame: []byte{0xFC, 0}})
+	// Audio is back: video waits for it again.
+	w.WriteVideo(media.Sample{PTS: 1066 * time.Millisecond, Frame: vp8Frame(false, 500)})
+	if st := w.Stats(); st.VideoFrames != 2 {
+		t.Errorf("stats = %+v, want the third frame waiting for audio", st)
+	}
+	w.WriteAudio(media.Sample{PTS: 1060 * time.Millisecond, Frame: []byte{0xFC, 0}})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	st := w.Stats()
-	if st.VideoFrames != 2 || st.AudioFrames != 1 || st.Dropped != 1 || st.Duration != 33*time.Millisecond {
-		t.Errorf("stats = %+v, want 2 video, 1 audio, 1 dropped, duration 33ms", st)
+	if st.VideoFrames != 3 || st.AudioFrames != 1 || st.Dropped != 2 || st.Duration != 66*time.Millisecond {
+		t.Errorf("stats = %+v, want 3 video, 1 audio, 2 dropped, duration 66ms", st)
 	}
 	bs := mustListBlocks(t, path)
-	if len(bs) != 3 || bs[0].ts != 0 || !bs[0].key || bs[1].ts != 20*time.Millisecond || bs[1].track != 2 || bs[2].ts != 33*time.Millisecond {
-		t.Errorf("blocks = %+v, want video at 0, audio at 20ms, video at 33ms", bs)
+	if len(bs) != 4 || bs[0].ts != 0 || !bs[0].key || bs[1].ts != 33*time.Millisecond ||
+		bs[2].ts != 60*time.Millisecond || bs[2].track != 2 || bs[3].ts != 66*time.Millisecond {
+		t.Errorf("blocks = %+v, want video at 0 and 33ms, audio at 60ms, video at 66ms", bs)
 	}
 }
 
@@ -249,7 +261,8 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 		return n
 	}
-	before := settle(0)
+	time.Sleep(20 * time.Millisecond) // let goroutines of earlier tests end
+	before := runtime.NumGoroutine()
 	dir := t.TempDir()
 	for i, audio := range []*media.Track{c.audio, nil} {
 		w, err := Create(filepath.Join(dir, "r"+string(rune('0'+i))+".mkv"), c.video, audio)
@@ -310,4 +323,111 @@ func TestStatsConcurrent(t *testing.T) {
 	w.Close()
 	close(stop)
 	wg.Wait()
+}
+
+// An H264 keyframe can start the recording with SPS/PPS sent earlier, not
+// without any.
+func TestH264ParamSetsBeforeKeyframe(t *testing.T) {
+	c := inputClip(t, media.H264)
+	key := c.vs[0]
+	if len(key.NALUs) < 3 || key.NALUs[0][0]&0x1F != 7 || key.NALUs[1][0]&0x1F != 8 {
+		t.Fatal("unexpected first access unit")
+	}
+	w, err := Create(filepath.Join(t.TempDir(), "a.mkv"), c.video, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	bare := media.Sample{PTS: -time.Second, Keyframe: true, NALUs: key.NALUs[2:]}
+	if err := w.WriteVideo(bare); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Bytes != 0 || st.Dropped != 1 {
+		t.Fatalf("keyframe without SPS/PPS: stats %+v, want it dropped", st)
+	}
+	// Parameter sets alone (as some senders packetize them), then the IDR.
+	w.WriteVideo(media.Sample{PTS: -time.Second + time.Millisecond, NALUs: key.NALUs[:2]})
+	bare.PTS = -time.Second + 2*time.Millisecond
+	if err := w.WriteVideo(bare); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.vs[1:5] {
+		s.PTS -= time.Second
+		w.WriteVideo(s)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.VideoFrames != 5 || st.Width != 640 || st.Height != 360 {
+		t.Errorf("stats %+v, want 5 frames of 640x360", st)
+	}
+	if err := w.WriteAudio(media.Sample{Frame: []byte{1}}); err == nil {
+		t.Error("WriteAudio after Close succeeded")
+	}
+}
+
+func TestWriteAudioWithoutAudioTrack(t *testing.T) {
+	w, err := Create(filepath.Join(t.TempDir(), "a.mkv"), media.Track{Codec: media.VP8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.WriteAudio(media.Sample{Frame: []byte{0xFC}}); err == nil || !strings.Contains(err.Error(), "without audio track") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+// An audio track that never receives a packet still finalizes.
+func TestAudioTrackWithoutPackets(t *testing.T) {
+	c := inputClip(t, media.H264)
+	cc := *c
+	cc.as = nil
+	src, st := record(t, &cc, true, 0)
+	if st.AudioFrames != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	dst, info := finalize(t, src, MP4)
+	p := probe(t, dst)
+	if p.stream("video") == nil || info.Duration < 3*time.Second {
+		t.Errorf("streams %+v, duration %v", p.streams, info.Duration)
+	}
+	t.Logf("streams %+v", p.streams)
+}
+
+// A failing file turns into errors from the Writer: no panic from ebml-go,
+// no goroutine stuck on its channel.
+func TestWriteErrors(t *testing.T) {
+	c := inputClip(t, media.VP8)
+	time.Sleep(20 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for _, failAt := range []int{0, 10} { // while writing the header, while writing blocks
+		w, err := Create(filepath.Join(t.TempDir(), "a.mkv"), c.video, c.audio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var werr error
+		for i, s := range c.vs[:40] {
+			if i == failAt {
+				w.sink.f.Close() // every later write(2) fails
+			}
+			if werr = w.WriteVideo(s); werr != nil {
+				break
+			}
+			if werr = w.WriteAudio(c.as[i]); werr != nil {
+				break
+			}
+		}
+		if werr == nil || !strings.Contains(werr.Error(), "file already closed") {
+			t.Errorf("fail at %d: write error = %v", failAt, werr)
+		}
+		if err := w.Close(); err == nil || !strings.Contains(err.Error(), "recorder: writing") {
+			t.Errorf("fail at %d: Close error = %v", failAt, err)
+		}
+	}
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines before, %d after", before, n)
+	}
 }
