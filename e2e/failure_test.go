@@ -126,24 +126,28 @@ func TestChromiumCrashKeepsTheRecording(t *testing.T) {
 	if !strings.Contains(b.Reason, "chromium crashed") {
 		t.Errorf("reason %q, want it to say Chromium crashed", b.Reason)
 	}
-	v := s.vodOf("crash")
-	if !v.Partial {
-		t.Errorf("the VoD of a crashed session should be marked partial: %+v", v)
-	}
+	checkPartial(t, s, "crash", elapsed)
+}
+
+// checkPartial asserts that the recording of a session cut short plays, is marked partial,
+// and lost at most a second of the elapsed time.
+func checkPartial(t *testing.T, s *service, streamID string, elapsed time.Duration) {
+	t.Helper()
+	v := s.vodOf(streamID)
 	file := s.download(v)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := mediacheck.Decodes(ctx, file); err != nil {
-		t.Errorf("partial file does not play: %v", err)
+		t.Errorf("%s: the partial file does not play: %v", streamID, err)
 	}
 	info, err := mediacheck.Probe(ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Duration < elapsed-time.Second {
-		t.Errorf("partial recording holds %s of %s recorded: lost more than 1 s", info.Duration, elapsed)
+	if !v.Partial || info.Duration < elapsed-time.Second {
+		t.Errorf("%s: %s kept of %s recorded (partial=%v): lost more than 1 s", streamID, info.Duration, elapsed, v.Partial)
 	}
-	t.Logf("killed Chromium after %s; the partial recording holds %s", elapsed.Round(time.Millisecond), info.Duration)
+	t.Logf("%s: cut after %s; the partial recording holds %s", streamID, elapsed.Round(time.Millisecond), info.Duration)
 }
 
 // browserPID finds the main Chromium process of the one session running on data.

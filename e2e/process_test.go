@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"mediapush/internal/mediacheck"
 	"mediapush/internal/procstat"
 )
 
@@ -91,21 +89,7 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 	if b.State != "FAILED" || !strings.Contains(b.Reason, "mediapush stopped") {
 		t.Errorf("after restart: %+v", b)
 	}
-	v := s.vodOf("killed")
-	file := s.download(v)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := mediacheck.Decodes(ctx, file); err != nil {
-		t.Errorf("recovered file does not play: %v", err)
-	}
-	info, err := mediacheck.Probe(ctx, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !v.Partial || info.Duration < elapsed-time.Second {
-		t.Errorf("recovered %s of %s (partial=%v): lost more than 1 s", info.Duration, elapsed, v.Partial)
-	}
-	t.Logf("killed after %s; recovered %s", elapsed.Round(time.Millisecond), info.Duration)
+	checkPartial(t, s, "killed", elapsed)
 
 	// SIGTERM finishes running sessions before the process exits.
 	if r := s.start("termed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "webm"}); !r.Success {
