@@ -2,6 +2,7 @@ package mediacheck
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -32,15 +33,26 @@ const (
 // Both are on the timeline a player uses: timestamps from the start of the file.
 // It fails if fewer than 3 pairs are found, returning the pairs it did find.
 func AVOffsets(ctx context.Context, path string) ([]time.Duration, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		wg               sync.WaitGroup
-		flashes, beeps   []time.Duration
-		flashErr, beepEr error
+		wg                sync.WaitGroup
+		flashes, beeps    []time.Duration
+		flashErr, beepErr error
 	)
-	wg.Go(func() { flashes, flashErr = flashOnsets(ctx, path) })
-	wg.Go(func() { beeps, beepEr = beepOnsets(ctx, path) })
+	// Picture and sound are decoded at the same time; the first failure stops both.
+	wg.Go(func() {
+		if flashes, flashErr = flashOnsets(ctx, path); flashErr != nil {
+			cancel()
+		}
+	})
+	wg.Go(func() {
+		if beeps, beepErr = beepOnsets(ctx, path); beepErr != nil {
+			cancel()
+		}
+	})
 	wg.Wait()
-	if err := errors.Join(flashErr, beepEr); err != nil {
+	if err := cmp.Or(flashErr, beepErr); err != nil {
 		return nil, err
 	}
 	offsets := pairOnsets(flashes, beeps, pairWindow)
@@ -78,7 +90,7 @@ func pairOnsets(flashes, beeps []time.Duration, window time.Duration) []time.Dur
 // Frames are shrunk (area average) before signalstats measures their mean luma (YAVG); the
 // threshold is halfway between the darkest and brightest frames of the file.
 func flashOnsets(ctx context.Context, path string) ([]time.Duration, error) {
-	out, err := run(ctx, FFmpeg, path, slices.Concat([]string{"-nostdin", "-hide_banner", "-v", "error",
+	out, err := run(ctx, false, FFmpeg, path, slices.Concat([]string{"-nostdin", "-hide_banner", "-v", "error",
 		"-i", path, "-map", "0:v:0", "-an", "-sn", "-dn",
 		"-vf", "scale=64:36:flags=area,signalstats,metadata=mode=print:key=lavfi.signalstats.YAVG:file=-"},
 		nullOutput)...)
@@ -176,9 +188,6 @@ func beepOnsets(ctx context.Context, path string) ([]time.Duration, error) {
 		readErr = err
 	}
 	err = cmd.Wait()
-	if err == nil && strings.TrimSpace(stderr.String()) != "" {
-		err = errors.New("reported errors")
-	}
 	if err == nil {
 		err = readErr
 	}

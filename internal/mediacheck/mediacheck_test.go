@@ -49,6 +49,10 @@ var fixtures = []fixture{
 	{"minus60.webm", []string{"-f", "lavfi", "-i", syncVideo, "-f", "lavfi", "-i", beeps(-60*time.Millisecond, 44100),
 		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", "30",
 		"-c:a", "libopus", "-b:a", "64k", "-ac", "2"}},
+	// VP8 + PCM in Matroska, sound 60 ms early: no codec delay anywhere.
+	{"minus60-pcm.mkv", []string{"-f", "lavfi", "-i", syncVideo, "-f", "lavfi", "-i", beeps(-60*time.Millisecond, 48000),
+		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", "30",
+		"-c:a", "pcm_s16le", "-ac", "1"}},
 	// VP9 + Opus in WebM whose audio starts 0.5 s after its video; its beeps are 25 ms late
 	// on the file's timeline (0.475 s + k on the audio's own clock).
 	{"late-audio-plus25.webm", []string{"-f", "lavfi", "-i", syncVideo,
@@ -277,6 +281,7 @@ func TestAVOffsets(t *testing.T) {
 	}{
 		{"plus40.mp4", 40 * time.Millisecond, 0, 0},
 		{"minus60.webm", -60 * time.Millisecond, 0, 0},
+		{"minus60-pcm.mkv", -60 * time.Millisecond, 0, 0},
 		{"late-audio-plus25.webm", 25 * time.Millisecond, 0, 500 * time.Millisecond},
 	}
 	for _, c := range cases {
