@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -69,7 +70,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	// Chromium leaves its singleton socket and shared-memory files in TMPDIR when killed, so
 	// each browser gets its own, removed on Close. It lives under the system temp directory
 	// because a Unix socket path must fit in 108 bytes.
-	tmpDir, err := os.MkdirTemp("", "mediapush-chromium-")
+	tmpDir, err := os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -73,6 +74,7 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	elapsed := time.Since(started)
 	<-p.done
+	killedPID := p.cmd.Process.Pid
 	// Chromium dies with the process that started it.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && len(procstat.Matching(data)) > 0 {
@@ -90,6 +92,10 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 		t.Errorf("after restart: %+v", b)
 	}
 	checkPartial(t, s, "killed", elapsed)
+	// The killed process could not remove its browsers' temporary directories; the next one did.
+	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("mediapush-chromium-%d-*", killedPID))); len(left) > 0 {
+		t.Errorf("temporary directories of the killed process remain: %v", left)
+	}
 
 	// SIGTERM finishes running sessions before the process exits.
 	if r := s.start("termed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "webm"}); !r.Success {

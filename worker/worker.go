@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"mediapush/browser"
 	"mediapush/ingest"
 )
 
@@ -47,8 +48,8 @@ type Worker struct {
 	closed   bool
 }
 
-// New prepares the data directory. It removes browser profiles left by a previous process
-// that died; Recover turns its unfinished recordings into files.
+// New prepares the data directory. It removes browser profiles and temporary directories left
+// by a previous process that died; Recover turns its unfinished recordings into files.
 func New(cfg Config) (*Worker, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 30 * time.Second
@@ -62,6 +63,7 @@ func New(cfg Config) (*Worker, error) {
 	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "tmp")); err != nil {
 		return nil, err
 	}
+	browser.RemoveStale()
 	for _, d := range []string{"tmp", "recording", "streams"} {
 		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o750); err != nil {
 			return nil, err
