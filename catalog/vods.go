@@ -50,15 +50,6 @@ func (c *Catalog) GetVoD(ctx context.Context, id string) (VoD, error) {
 	return v, err
 }
 
-// VoDByName returns the VoD whose file is name.
-func (c *Catalog) VoDByName(ctx context.Context, name string) (VoD, error) {
-	v, err := scanVoD(c.db.QueryRowContext(ctx, `SELECT `+vodColumns+` FROM vods WHERE vod_name=?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
-	}
-	return v, err
-}
-
 // ListVoDs returns size VoDs from offset, newest first.
 func (c *Catalog) ListVoDs(ctx context.Context, offset, size int) ([]VoD, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT `+vodColumns+` FROM vods

@@ -109,9 +109,6 @@ func (c *Controller) Progress(streamID string) (worker.Progress, error) {
 	return c.worker.Progress(streamID)
 }
 
-// Service is the operations behind the API, for other front doors.
-func (c *Controller) Service() *Service { return c.svc }
-
 // Close stops every session (finishing its recording), then the ingest and the catalog.
 func (c *Controller) Close(ctx context.Context) error {
 	var errs []error

@@ -60,7 +60,6 @@ type Session struct {
 	sink        Sink
 	withAudio   bool // the sink takes audio
 	flushing    bool // the held samples are being written; new ones queue behind them
-	ready       chan struct{}
 	failed      chan struct{}
 	failErr     error
 	closed      bool
@@ -96,7 +95,7 @@ func newSession(srv *Server, id, secret string, cfg Config) *Session {
 		cfg.KeyframeInterval = 2 * time.Second
 	}
 	return &Session{srv: srv, id: id, secret: secret, cfg: cfg,
-		ready: make(chan struct{}), failed: make(chan struct{}), firstFrame: make(chan struct{})}
+		failed: make(chan struct{}), firstFrame: make(chan struct{})}
 }
 
 // Secret authorises the browser's offer for this session.
@@ -107,9 +106,6 @@ func (s *Session) URL() string { return s.srv.URL(s.id) }
 
 // FirstFrame is closed when the first video keyframe has arrived.
 func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
-
-// Ready is closed once samples flow to the sink.
-func (s *Session) Ready() <-chan struct{} { return s.ready }
 
 // Failed is closed when the sink refused a sample (for example, a full disk); Err says why.
 func (s *Session) Failed() <-chan struct{} { return s.failed }
@@ -323,7 +319,6 @@ func (s *Session) start() {
 		s.mu.Lock()
 	}
 	s.flushing = false
-	close(s.ready)
 	s.mu.Unlock()
 }
 
