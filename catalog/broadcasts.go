@@ -23,6 +23,11 @@ type Broadcast struct {
 	// Reason says why the session failed or was aborted.
 	Reason string `json:"reason,omitempty"`
 	Type   string `json:"type"`
+	// The fields of a room and its participants, filled from the live conference server.
+	// MetaData is a JSON document in a string, as in Ant Media (a room's carries isRecording).
+	MetaData          string   `json:"metaData,omitempty"`
+	SubTrackStreamIDs []string `json:"subTrackStreamIds,omitempty"`
+	MainTrackStreamID string   `json:"mainTrackStreamId,omitempty"`
 }
 
 // Ant Media's broadcast statuses.

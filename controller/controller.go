@@ -13,6 +13,7 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/ingest"
+	"mediapush/rooms"
 	"mediapush/worker"
 )
 
@@ -24,9 +25,22 @@ type Config struct {
 	StartTimeout time.Duration
 	// NoMediaTimeout fails a session that sends nothing for this long. Default 10 s.
 	NoMediaTimeout time.Duration
+	// StartSignalTimeout bounds the wait for the start signal of a page recorded with
+	// awaitStartSignal. Default 30 s.
+	StartSignalTimeout time.Duration
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
-	Log          zerolog.Logger
+
+	// Rooms configures the conference server (WHIP publishers, WHEP viewers, rooms); its Log
+	// is this Config's.
+	Rooms rooms.Config
+	// RoomURL is the page a room recording loads, with {base}, {app}, {roomId}, {token} and
+	// {layout} filled in. Default DefaultRoomURL.
+	RoomURL string
+	// BaseURL is how this node's browsers reach its pages (the {base} of RoomURL). Default: the
+	// address each request arrived on.
+	BaseURL string
+	Log     zerolog.Logger
 }
 
 // Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
@@ -35,31 +49,45 @@ type Controller struct {
 	cat    *catalog.Catalog
 	ingest *ingest.Server
 	worker *worker.Worker
+	hub    *rooms.Hub
 	echo   *echo.Echo
 	log    zerolog.Logger
+	// baseURL is Config.BaseURL.
+	baseURL string
 }
 
 // Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
 // are marked FAILED, and their unfinished recordings are saved as VoDs.
 func Open(cfg Config) (*Controller, error) {
-	c := &Controller{log: cfg.Log}
+	c := &Controller{log: cfg.Log, baseURL: cfg.BaseURL}
+	if cfg.RoomURL == "" {
+		cfg.RoomURL = DefaultRoomURL
+	}
+	cfg.Rooms.Log = cfg.Log
 	cat, err := catalog.Open(filepath.Join(cfg.DataDir, "catalog.db"))
 	if err != nil {
 		return nil, err
 	}
 	c.cat = cat
-	c.svc = &Service{cat: cat, log: cfg.Log, streamsDir: filepath.Join(cfg.DataDir, "streams")}
+	if c.hub, err = rooms.New(cfg.Rooms); err != nil {
+		cat.Close()
+		return nil, err
+	}
+	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, log: cfg.Log,
+		streamsDir: filepath.Join(cfg.DataDir, "streams")}
 	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
+		c.hub.Close()
 		cat.Close()
 		return nil, err
 	}
 	c.worker, err = worker.New(worker.Config{
-		DataDir: cfg.DataDir, Ingest: c.ingest, OnEvent: c.svc.OnEvent,
-		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout,
+		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
+		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, Log: cfg.Log,
 	})
 	if err != nil {
 		c.ingest.Close()
+		c.hub.Close()
 		cat.Close()
 		return nil, err
 	}
@@ -115,6 +143,7 @@ func (c *Controller) Close(ctx context.Context) error {
 	if err := c.worker.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
 	}
+	c.hub.Close()
 	errs = append(errs, c.ingest.Close(), c.cat.Close())
 	return errors.Join(errs...)
 }

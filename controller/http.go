@@ -37,6 +37,8 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.GET("/vods/:vodId", c.getVoD)
 	v2.DELETE("/vods/:vodId", c.deleteVoD)
 
+	c.roomRoutes(app, push, v2)
+
 	app.GET("/streams/:file", c.streamFile)
 	app.HEAD("/streams/:file", c.streamFile)
 	app.GET("/:page", c.layoutPage)

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
+	"mediapush/rooms"
 	"mediapush/worker"
 )
 
@@ -31,6 +32,8 @@ type Runner interface {
 type Service struct {
 	cat        *catalog.Catalog
 	runner     Runner
+	hub        *rooms.Hub
+	roomURL    string // the page template of room recordings
 	streamsDir string
 	log        zerolog.Logger
 }
@@ -156,10 +159,17 @@ func (s *Service) recordStart(ctx context.Context, job worker.Job) error {
 	})
 }
 
-// Broadcast returns a stream's broadcast.
+// Broadcast returns a stream's broadcast: a media-push session's, a room's or a live
+// participant's.
 func (s *Service) Broadcast(ctx context.Context, streamID string) (catalog.Broadcast, error) {
+	if b, ok := s.roomBroadcast(ctx, streamID); ok {
+		return b, nil
+	}
 	b, err := s.cat.GetBroadcast(ctx, streamID)
 	if errors.Is(err, catalog.ErrNotFound) {
+		if live, ok := s.hub.Stream(streamID); ok {
+			return liveBroadcast(live.Info()), nil
+		}
 		return b, notFound("no broadcast with stream id %s", streamID)
 	}
 	return b, err

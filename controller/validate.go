@@ -21,6 +21,9 @@ type StartRequest struct {
 	Token               string `json:"token"`
 	RecordType          string `json:"recordType"`
 	ExtraChromeSwitches string `json:"extraChromeSwitches"`
+	// AwaitStartSignal records from the page's start signal (console START_RECORDING or a
+	// #conferenceStartedVoxeet element) rather than from its first frame.
+	AwaitStartSignal bool `json:"awaitStartSignal"`
 }
 
 // Size limits of a capture: from a thumbnail to 4K.
@@ -118,5 +121,5 @@ func NewJob(streamID string, req StartRequest) (worker.Job, error) {
 		return worker.Job{}, err
 	}
 	return worker.Job{StreamID: streamID, URL: req.URL, Width: w, Height: h, Record: formats,
-		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token}, nil
+		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token, AwaitStartSignal: req.AwaitStartSignal}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
@@ -33,7 +34,11 @@ type Config struct {
 	KeyframeInterval time.Duration
 	// VideoBitrate (bit/s) is what the browser's encoder starts at; 0 leaves its default.
 	VideoBitrate int
-	Log          zerolog.Logger
+	// Relay, when set, is asked once per track for a function that receives the track's RTP
+	// packets as they arrive (before reordering), to pass them on to live viewers. It may
+	// return nil for a track it does not want.
+	Relay func(webrtc.RTPCodecCapability) (func(*rtp.Packet), error)
+	Log   zerolog.Logger
 }
 
 // audioGrace is how long the first video keyframe waits for an offered audio track to be

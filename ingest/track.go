@@ -36,6 +36,7 @@ type trackReader struct {
 	decode  func(*rtp.Packet) (media.Sample, error)
 	clock   *rtpreceiver.Receiver // reorders packets and maps RTP time through sender reports
 	emitted bool                  // guarded by sess.mu
+	relay   func(*rtp.Packet)     // live viewers' copy; nil for none
 
 	held     []heldSample // samples waiting for the first sender report
 	byArrive *arrivalClock
@@ -79,6 +80,11 @@ func newTrackReader(s *Session, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	}
 	if err := r.clock.Initialize(); err != nil {
 		return nil, err
+	}
+	if s.cfg.Relay != nil {
+		if r.relay, err = s.cfg.Relay(remote.Codec().RTPCodecCapability); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -143,6 +149,9 @@ func (r *trackReader) run() {
 		pkt, _, err := r.remote.ReadRTP()
 		if err != nil {
 			return
+		}
+		if r.relay != nil {
+			r.relay(pkt)
 		}
 		now := time.Now()
 		st := &r.sess.stats

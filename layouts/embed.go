@@ -3,7 +3,8 @@ package layouts
 
 import "embed"
 
-// FS holds the pages (test-pattern.html, av-sync.html, …) at its root.
+// FS holds the pages (multitrack-play.html, conference.html, test-pattern.html, …) and
+// their scripts at its root.
 //
-//go:embed *.html
+//go:embed *.html *.js
 var FS embed.FS

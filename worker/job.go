@@ -21,6 +21,9 @@ type Job struct {
 	ChromeSwitches string `json:"chromeSwitches,omitempty"`
 	// Token is the publish token given with the start call.
 	Token string `json:"token,omitempty"`
+	// AwaitStartSignal starts recording at the page's start signal (console START_RECORDING
+	// or a #conferenceStartedVoxeet element) instead of at its first frame.
+	AwaitStartSignal bool `json:"awaitStartSignal,omitempty"`
 }
 
 // State is where a session is in its life.

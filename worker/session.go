@@ -11,12 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
 	"mediapush/browser"
 	"mediapush/ingest"
 	"mediapush/media"
 	"mediapush/recorder"
+	"mediapush/rooms"
 )
 
 // session is one job's life: STARTING → ACTIVE → ENDING → COMPLETE | FAILED | ABORTED.
@@ -27,9 +30,16 @@ type session struct {
 	workDir string
 	began   time.Time
 
-	br  *browser.Browser
-	in  *ingest.Session
-	rec *recording // nil when not recording, or until the first frame
+	br   *browser.Browser
+	in   *ingest.Session
+	live *rooms.Stream // the session as a stream viewers can play; nil without a hub
+	rec  *recording    // nil when not recording, or until the first frame
+	gate *startGate    // holds the recording until the page's start signal; nil when it need not
+	sig  *signals
+
+	// ctx lives as long as the session: it ends the page watchers at teardown.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu       sync.Mutex
 	state    State
@@ -44,8 +54,15 @@ type session struct {
 var errStopped = errors.New("stopped before it started")
 
 func newSession(w *Worker, job Job) *session {
-	return &session{w: w, job: job, began: time.Now(), state: Starting,
-		log:     w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
+	ctx, cancel := context.WithCancel(context.Background())
+	var gate *startGate
+	if job.AwaitStartSignal && len(job.Record) > 0 {
+		gate = &startGate{}
+	}
+	return &session{w: w, job: job, began: time.Now(), state: Starting, gate: gate,
+		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
+		sig: newSignals(),
+		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -75,17 +92,25 @@ func (s *session) setState(st State, reason string, recs []Recording) {
 // start brings the session to ACTIVE or tears it down with the reason it could not.
 func (s *session) start(ctx context.Context) error {
 	s.setState(Starting, "", nil)
-	ctx, cancel := context.WithTimeoutCause(ctx, s.w.cfg.StartTimeout,
-		fmt.Errorf("no video from the page within %s", s.w.cfg.StartTimeout))
-	defer cancel()
+	ctx, stopped := context.WithCancel(ctx)
+	defer stopped()
 	go func() {
 		select {
 		case <-s.stopReq:
-			cancel()
+			stopped()
 		case <-ctx.Done():
 		}
 	}()
-	err := s.bringUp(ctx)
+	upCtx, cancel := context.WithTimeoutCause(ctx, s.w.cfg.StartTimeout,
+		fmt.Errorf("no video from the page within %s", s.w.cfg.StartTimeout))
+	err := s.bringUp(upCtx)
+	if cause := context.Cause(upCtx); err != nil && upCtx.Err() != nil && cause != nil {
+		err = cause
+	}
+	cancel()
+	if err == nil && s.job.AwaitStartSignal {
+		err = s.awaitStart(ctx)
+	}
 	if err == nil {
 		s.setState(Active, "", nil)
 		go s.watch()
@@ -94,11 +119,8 @@ func (s *session) start(ctx context.Context) error {
 	select {
 	case <-s.stopReq:
 		err = errStopped
-		s.teardown(Aborted, "stopped before the first frame arrived")
+		s.teardown(Aborted, "stopped before the recording started")
 	default:
-		if cause := context.Cause(ctx); ctx.Err() != nil && cause != nil {
-			err = cause
-		}
 		s.teardown(Failed, err.Error())
 	}
 	return err
@@ -118,7 +140,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	}
 	br, err := browser.Launch(ctx, browser.Options{
 		ExecPath: s.w.cfg.ChromiumPath, Width: s.job.Width, Height: s.job.Height,
-		WorkDir: s.workDir, Switches: switches, Log: s.log,
+		WorkDir: s.workDir, Switches: switches, Log: s.log, OnConsole: s.sig.onConsole,
 	})
 	if err != nil {
 		return err
@@ -129,12 +151,17 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := br.Open(ctx, s.job.URL); err != nil {
 		return err
 	}
+	go s.sig.watchMarkers(s.ctx, br)
+	if err := s.goLive(); err != nil {
+		return err
+	}
 	videoCodec := media.H264
 	if s.recordsAs(recorder.WebM) {
 		videoCodec = media.VP8
 	}
 	in, err := s.w.cfg.Ingest.NewSession(filepath.Base(s.workDir), ingest.Config{
 		OnReady: s.onFirstFrame, Log: s.log, VideoBitrate: videoBitrate(s.job.Width, s.job.Height),
+		Relay: s.relay,
 	})
 	if err != nil {
 		return err
@@ -151,14 +178,79 @@ func (s *session) bringUp(ctx context.Context) error {
 	}
 	select {
 	case <-in.FirstFrame():
-		return nil
 	case <-in.Failed():
 		return in.Err()
 	case <-br.Dead():
 		return br.Err()
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return ctx.Err()
 	}
+	return nil
+}
+
+// awaitStart waits for the page's start signal, then lets the recording begin.
+func (s *session) awaitStart(ctx context.Context) error {
+	limit := s.w.cfg.StartSignalTimeout
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case <-s.sig.start:
+	case <-s.sig.end:
+		return errors.New("the page signalled its end before its start")
+	case <-timer.C:
+		return fmt.Errorf("the page gave no start signal (console %s or a #conferenceStartedVoxeet element) within %s",
+			consoleStart, limit)
+	case <-s.in.Failed():
+		return s.in.Err()
+	case <-s.br.Dead():
+		return s.br.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.log.Info().Msg("the page signalled its start: recording")
+	if s.gate != nil {
+		s.gate.release()
+		s.in.RequestKeyframe(0)
+	}
+	return nil
+}
+
+// goLive makes the session a stream of the hub, so its output can be watched as it records.
+func (s *session) goLive() error {
+	if s.w.cfg.Hub == nil {
+		return nil
+	}
+	live, err := s.w.cfg.Hub.Add(rooms.StreamInfo{ID: s.job.StreamID, Kind: rooms.KindMediaPush, Name: s.job.StreamID},
+		func() {
+			s.mu.Lock()
+			in := s.in
+			s.mu.Unlock()
+			if in != nil {
+				in.RequestKeyframe(0)
+			}
+		})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.live = live
+	s.mu.Unlock()
+	return nil
+}
+
+// relay passes the captured RTP to the session's live viewers.
+func (s *session) relay(c webrtc.RTPCodecCapability) (func(*rtp.Packet), error) {
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	if live == nil {
+		return nil, nil
+	}
+	fw, err := live.AddTrack(c)
+	if err != nil {
+		return nil, err
+	}
+	return fw.WriteRTP, nil
 }
 
 func (s *session) recordsAs(f recorder.Format) bool {
@@ -181,14 +273,21 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	if len(s.job.Record) == 0 {
 		return discard{}, nil
 	}
-	rec, err := newRecording(s.w.cfg.DataDir, s.job.StreamID, s.job.Record[0], video, audio)
-	if err != nil {
-		return nil, err
+	open := func() (ingest.Sink, error) {
+		rec, err := newRecording(s.w.cfg.DataDir, s.job.StreamID, s.job.Record[0], video, audio)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.rec = rec
+		s.mu.Unlock()
+		return rec.writer, nil
 	}
-	s.mu.Lock()
-	s.rec = rec
-	s.mu.Unlock()
-	return rec.writer, nil
+	if s.gate == nil {
+		return open()
+	}
+	s.gate.setOpener(open)
+	return s.gate, nil
 }
 
 type discard struct{}
@@ -212,6 +311,9 @@ func (s *session) watch() {
 		case <-s.in.Failed():
 			s.teardown(Failed, "recording failed: "+s.in.Err().Error())
 			return
+		case <-s.sig.end:
+			s.teardown(Complete, "the page signalled its end")
+			return
 		case <-tick.C:
 			if last := s.in.Stats().LastPacket; time.Since(last) > s.w.cfg.NoMediaTimeout {
 				s.teardown(Failed, fmt.Sprintf("no media from the page for %s", s.w.cfg.NoMediaTimeout.Round(time.Second)))
@@ -225,8 +327,12 @@ func (s *session) watch() {
 // session failed) and sends the final event.
 func (s *session) teardown(final State, reason string) {
 	s.setState(Ending, reason, nil)
+	s.cancel()
 	if s.in != nil {
 		s.in.Close() // no sample arrives after this
+	}
+	if s.live != nil {
+		s.live.Close("the session ended")
 	}
 	var recs []Recording
 	s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 
 	"mediapush/browser"
 	"mediapush/ingest"
+	"mediapush/rooms"
 )
 
 // Config configures a Worker.
@@ -28,6 +29,11 @@ type Config struct {
 	StartTimeout time.Duration
 	// NoMediaTimeout fails an ACTIVE session that receives nothing for this long. Default 10 s.
 	NoMediaTimeout time.Duration
+	// StartSignalTimeout bounds the wait for the page's start signal of a job that awaits it.
+	// Default 30 s.
+	StartSignalTimeout time.Duration
+	// Hub, when set, makes each session a live stream that viewers can play while it records.
+	Hub *rooms.Hub
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
 	Log          zerolog.Logger
@@ -53,6 +59,9 @@ type Worker struct {
 func New(cfg Config) (*Worker, error) {
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 30 * time.Second
+	}
+	if cfg.StartSignalTimeout == 0 {
+		cfg.StartSignalTimeout = 30 * time.Second
 	}
 	if cfg.NoMediaTimeout == 0 {
 		cfg.NoMediaTimeout = 10 * time.Second

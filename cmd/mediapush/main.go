@@ -3,11 +3,13 @@
 //
 //	mediapush serve  [--addr :5080] [--data ./data]     run the service (Ant Media's Media Push REST API)
 //	mediapush record URL -o FILE [--width --height --duration]   record one page from a terminal
+//	mediapush publish WHIP_URL --color red --tone 440              a synthetic conference participant
 package main
 
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/rs/zerolog"
 )
@@ -17,6 +19,7 @@ const usage = `mediapush records web pages: headless Chromium captures the page'
 Usage:
   mediapush serve  [--addr :5080] [--data ./data] [--log-level info]
   mediapush record URL -o FILE.mp4|FILE.webm [--width 1280] [--height 720] [--duration 0]
+  mediapush publish WHIP_URL [--color red] [--tone 440] [--token JWT] [--duration 0]
 
 Run "mediapush COMMAND --help" for a command's flags.
 `
@@ -32,6 +35,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "record":
 		err = record(os.Args[2:])
+	case "publish":
+		err = publish(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -51,4 +56,13 @@ func newLogger(level string) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
 	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// leadingArg takes a command's positional argument when it comes before the flags, which the
+// flag package would not parse.
+func leadingArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
 }

@@ -27,11 +27,7 @@ func record(args []string) error {
 	height := fs.Int("height", controller.DefaultHeight, "video height")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
 	level := fs.String("log-level", "warn", "debug, info, warn or error")
-	// Accept the URL before or after the flags.
-	var pageURL string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pageURL, args = args[0], args[1:]
-	}
+	pageURL, args := leadingArg(args)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -1,0 +1,71 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"mediapush/rooms"
+)
+
+// DefaultRoomURL is the page a room recording loads: mediapush's own room composite.
+// Circle's rooms are recorded with "{base}/{app}/{roomId}?playOnly=true&enterDirectly=true&token={token}".
+const DefaultRoomURL = "{base}/{app}/multitrack-play.html?id={roomId}&layout={layout}&token={token}"
+
+// roomTokenTTL is how long the composite page of a room recording may join the room's streams.
+const roomTokenTTL = 24 * time.Hour
+
+// RoomRecordingRequest is the optional body of a room recording start.
+type RoomRecordingRequest struct {
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	RecordType string `json:"recordType"` // default mp4
+	// Layout is the composite's arrangement: grid (default) or speaker.
+	Layout           string `json:"layout"`
+	AwaitStartSignal bool   `json:"awaitStartSignal"`
+}
+
+// StartRoomRecording records a room through its layout page, as stream <room>_composite.
+// base is the URL under which this node serves its pages.
+func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string, req RoomRecordingRequest) (string, error) {
+	if err := validStreamID(room); err != nil {
+		return "", badRequest(fmt.Errorf("room id: %w", err))
+	}
+	switch req.Layout {
+	case "":
+		req.Layout = "grid"
+	case "grid", "speaker":
+	default:
+		return "", badRequest(fmt.Errorf("layout %q is not known: use grid or speaker", req.Layout))
+	}
+	if req.RecordType == "" {
+		req.RecordType = "mp4"
+	}
+	token, err := s.hub.Token(room, rooms.Play, roomTokenTTL)
+	if err != nil {
+		return "", err
+	}
+	pageURL := strings.NewReplacer(
+		"{base}", strings.TrimSuffix(base, "/"), "{app}", url.PathEscape(app), "{roomId}", url.QueryEscape(room),
+		"{token}", url.QueryEscape(token), "{layout}", req.Layout,
+	).Replace(s.roomURL)
+	return s.StartPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
+		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal})
+}
+
+// StopRoomRecording ends a room's recording. The room's isRecording is false afterwards even
+// when the session ended badly.
+func (s *Service) StopRoomRecording(ctx context.Context, room string) error {
+	if err := validStreamID(room); err != nil {
+		return badRequest(fmt.Errorf("room id: %w", err))
+	}
+	err := s.StopPush(ctx, room+compositeSuffix)
+	var se *Error
+	if errors.As(err, &se) && se.Code == 404 {
+		return notFound("room %s is not being recorded", room)
+	}
+	return err
+}

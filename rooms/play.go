@@ -1,0 +1,114 @@
+package rooms
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// viewer is one WHEP player of a stream.
+type viewer struct {
+	id     string
+	stream *Stream
+	pc     *webrtc.PeerConnection
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// Play answers a WHEP offer to watch stream id. It returns the SDP answer and the session id
+// that ends the viewing.
+func (h *Hub) Play(id, offer string) (answer, session string, err error) {
+	s, ok := h.Stream(id)
+	if !ok {
+		return "", "", fmt.Errorf("stream %s is not live: %w", id, ErrNotFound)
+	}
+	if _, err := readOffer(offer); err != nil {
+		return "", "", err
+	}
+	pc, err := h.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", "", err
+	}
+	v := &viewer{id: newSessionID(), stream: s, pc: pc}
+	answer, err = v.negotiate(offer)
+	if err != nil {
+		v.close()
+		return "", "", err
+	}
+	if !s.addViewer(v) {
+		v.close()
+		return "", "", fmt.Errorf("stream %s has just ended: %w", id, ErrNotFound)
+	}
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
+			go v.close()
+		}
+	})
+	s.RequestKeyframe() // the viewer's picture starts at the next keyframe
+	return answer, v.id, nil
+}
+
+// StopPlaying ends the viewing whose WHEP session is session.
+func (h *Hub) StopPlaying(id, session string) error {
+	s, ok := h.Stream(id)
+	if !ok {
+		return fmt.Errorf("stream %s is not live: %w", id, ErrNotFound)
+	}
+	v := s.viewer(session)
+	if v == nil {
+		return fmt.Errorf("no viewer %s of stream %s: %w", session, id, ErrNotFound)
+	}
+	v.close()
+	return nil
+}
+
+func (v *viewer) negotiate(offer string) (string, error) {
+	for _, t := range v.stream.localTracks() {
+		sender, err := v.pc.AddTrack(t)
+		if err != nil {
+			return "", err
+		}
+		v.wg.Add(1)
+		go v.readFeedback(sender)
+	}
+	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	answer, err := v.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(v.pc)
+	if err := v.pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("%w: the viewer cannot receive the stream's codecs: %v", ErrCodec, err)
+	}
+	<-gathered
+	return v.pc.LocalDescription().SDP, nil
+}
+
+// readFeedback passes the viewer's keyframe requests on to the publisher.
+func (v *viewer) readFeedback(sender *webrtc.RTPSender) {
+	defer v.wg.Done()
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				v.stream.RequestKeyframe()
+			}
+		}
+	}
+}
+
+func (v *viewer) close() {
+	v.once.Do(func() {
+		v.stream.removeViewer(v)
+		v.pc.Close() //nolint:errcheck // closing
+		v.wg.Wait()
+	})
+}

@@ -1,0 +1,180 @@
+package rooms
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Kind says where a stream comes from.
+type Kind string
+
+// Stream kinds.
+const (
+	KindWHIP      Kind = "whip"      // a participant publishing with WHIP
+	KindMediaPush Kind = "mediapush" // a media-push session's captured page
+)
+
+// StreamInfo describes a live stream.
+type StreamInfo struct {
+	ID   string
+	Kind Kind
+	// Room is the room the stream takes part in; empty for a stream on its own.
+	Room string
+	// Name is the participant's display name.
+	Name string
+	// ScreenShare marks a shared screen; Presenter is the stream id of the sharer's camera.
+	ScreenShare bool
+	Presenter   string
+	// Video and Audio are the codecs sent, empty when the stream has no such track.
+	Video, Audio string
+	Since        time.Time
+	Viewers      int
+}
+
+// keyframeMinInterval limits how often viewers may make a publisher send a keyframe: each
+// one costs the publisher's encoder and the room's bandwidth.
+const keyframeMinInterval = 500 * time.Millisecond
+
+// Stream is one live stream and its viewers.
+type Stream struct {
+	hub        *Hub
+	keyframe   func()
+	lastPacket atomic.Int64 // unix nanoseconds
+
+	mu        sync.Mutex
+	info      StreamInfo
+	tracks    []*webrtc.TrackLocalStaticRTP
+	viewers   map[*viewer]struct{}
+	lastKeyRq time.Time
+	session   string // a WHIP publication's id, the capability to end it
+	onClose   func()
+	closed    bool
+	done      chan struct{}
+}
+
+// Info is a snapshot of the stream's description.
+func (s *Stream) Info() StreamInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info := s.info
+	info.Viewers = len(s.viewers)
+	return info
+}
+
+// LastPacket is when the stream last relayed a packet (or began, before its first).
+func (s *Stream) LastPacket() time.Time { return time.Unix(0, s.lastPacket.Load()) }
+
+// Done is closed when the stream has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Forwarder relays one track's RTP packets to every viewer of the stream.
+type Forwarder struct {
+	s     *Stream
+	track *webrtc.TrackLocalStaticRTP
+}
+
+// AddTrack adds a track of the given codec to the stream. Viewers that join later get it;
+// the stream's media must carry at most one video and one audio track.
+func (s *Stream) AddTrack(c webrtc.RTPCodecCapability) (*Forwarder, error) {
+	kind := "audio"
+	if c.ClockRate == 90000 {
+		kind = "video"
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(c, kind, s.info.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tracks = append(s.tracks, track)
+	if kind == "video" {
+		s.info.Video = codecName(c.MimeType)
+	} else {
+		s.info.Audio = codecName(c.MimeType)
+	}
+	return &Forwarder{s: s, track: track}, nil
+}
+
+// WriteRTP relays one packet. Header extensions are dropped: their ids were negotiated with
+// the publisher, not with the viewers.
+func (f *Forwarder) WriteRTP(p *rtp.Packet) {
+	f.s.lastPacket.Store(time.Now().UnixNano())
+	h := p.Header
+	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
+	f.track.WriteRTP(&rtp.Packet{Header: h, Payload: p.Payload}) //nolint:errcheck // a viewer that left is dropped by its own state
+}
+
+// RequestKeyframe asks the source for a keyframe, at most once per keyframeMinInterval.
+func (s *Stream) RequestKeyframe() {
+	s.mu.Lock()
+	if s.keyframe == nil || time.Since(s.lastKeyRq) < keyframeMinInterval {
+		s.mu.Unlock()
+		return
+	}
+	s.lastKeyRq = time.Now()
+	ask := s.keyframe
+	s.mu.Unlock()
+	ask()
+}
+
+func (s *Stream) localTracks() []*webrtc.TrackLocalStaticRTP {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*webrtc.TrackLocalStaticRTP(nil), s.tracks...)
+}
+
+func (s *Stream) addViewer(v *viewer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.viewers[v] = struct{}{}
+	return true
+}
+
+func (s *Stream) removeViewer(v *viewer) {
+	s.mu.Lock()
+	delete(s.viewers, v)
+	s.mu.Unlock()
+}
+
+func (s *Stream) viewer(id string) *viewer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for v := range s.viewers {
+		if v.id == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// Close ends the stream: its publisher and every viewer. Calling it again does nothing.
+func (s *Stream) Close(reason string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	viewers := make([]*viewer, 0, len(s.viewers))
+	for v := range s.viewers {
+		viewers = append(viewers, v)
+	}
+	onClose := s.onClose
+	s.mu.Unlock()
+	s.hub.forget(s)
+	if onClose != nil {
+		onClose()
+	}
+	for _, v := range viewers {
+		v.close()
+	}
+	close(s.done)
+	s.hub.log.Info().Str("streamId", s.info.ID).Str("room", s.info.Room).Str("reason", reason).Msg("stream ended")
+}
