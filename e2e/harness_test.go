@@ -61,11 +61,16 @@ type vod struct {
 	Partial  bool   `json:"partial"`
 }
 
-func startService(t testing.TB) *service {
+// startService runs a node on a fresh data directory; options adjust its configuration.
+func startService(t testing.TB, options ...func(*controller.Config)) *service {
 	t.Helper()
 	data := t.TempDir()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	ctl, err := controller.Open(controller.Config{DataDir: data, Log: log})
+	cfg := controller.Config{DataDir: data, Log: log}
+	for _, o := range options {
+		o(&cfg)
+	}
+	ctl, err := controller.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,383 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"mediapush/controller"
+	"mediapush/internal/mediacheck"
+	"mediapush/synthetic"
+)
+
+// member is a synthetic participant of a test room.
+type member struct {
+	id, name string
+	color    string  // ffmpeg colour; "" for audio only
+	tone     float64 // Hz; 0 for no sound
+}
+
+// join publishes m into room through the service's WHIP endpoint. extra adds query parameters.
+func (s *service) join(t *testing.T, room string, m member, extra url.Values) *synthetic.Participant {
+	t.Helper()
+	q := url.Values{"mainTrack": {room}, "name": {m.name}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := synthetic.Publish(ctx, s.base+"/live/whip/"+m.id+"?"+q.Encode(), synthetic.Options{
+		Color: m.color, Tone: m.tone, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+	})
+	if err != nil {
+		t.Fatalf("%s cannot join %s: %v", m.id, room, err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// participants is the room's membership as the REST API lists it.
+func (s *service) participants(room string) []controller.Participant {
+	s.t.Helper()
+	var list []controller.Participant
+	if code := s.getJSON("/live/rest/v2/rooms/"+room+"/participants", &list); code != http.StatusOK {
+		s.t.Fatalf("participants of %s: HTTP %d", room, code)
+	}
+	return list
+}
+
+// roomBroadcast is the part of a room's Broadcast that conference apps read.
+type roomBroadcast struct {
+	StreamID    string   `json:"streamId"`
+	Status      string   `json:"status"`
+	SubTracks   []string `json:"subTrackStreamIds"`
+	MetaData    string   `json:"metaData"`
+	isRecording bool
+}
+
+func (s *service) room(room string) roomBroadcast {
+	s.t.Helper()
+	var b roomBroadcast
+	if code := s.getJSON("/live/rest/v2/broadcasts/"+room, &b); code != http.StatusOK {
+		s.t.Fatalf("broadcast of room %s: HTTP %d", room, code)
+	}
+	var meta struct {
+		IsRecording bool `json:"isRecording"`
+	}
+	if err := json.Unmarshal([]byte(b.MetaData), &meta); err != nil {
+		s.t.Fatalf("room %s metaData %q: %v", room, b.MetaData, err)
+	}
+	b.isRecording = meta.IsRecording
+	return b
+}
+
+// pageState is what multitrack-play.html reports of itself (window.roomState()).
+type pageState struct {
+	Mode         string   `json:"mode"`
+	Started      bool     `json:"started"`
+	Ended        bool     `json:"ended"`
+	Participants []string `json:"participants"`
+	Tiles        []struct {
+		ID      string `json:"id"`
+		Playing bool   `json:"playing"`
+		Hidden  bool   `json:"hidden"`
+	} `json:"tiles"`
+}
+
+func (s *service) pageState(streamID string) pageState {
+	s.t.Helper()
+	r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId="+streamID,
+		map[string]string{"jsCommand": "roomState()"})
+	if !r.Success {
+		s.t.Fatalf("roomState(): %s", r.msg())
+	}
+	var st pageState
+	if err := json.Unmarshal([]byte(r.msg()), &st); err != nil {
+		s.t.Fatalf("roomState() = %q: %v", r.msg(), err)
+	}
+	return st
+}
+
+// waitShown waits until the composite page plays exactly ids (those with video showing
+// their picture) in mode.
+func (s *service) waitShown(streamID, mode string, ids []string, within time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	var st pageState
+	for time.Now().Before(deadline) {
+		st = s.pageState(streamID)
+		playing := 0
+		for _, tile := range st.Tiles {
+			if tile.Playing {
+				playing++
+			}
+		}
+		if st.Mode == mode && slices.Equal(st.Participants, ids) && playing >= countVideo(ids) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.t.Fatalf("the page did not show %v in %s mode within %s: %+v", ids, mode, within, st)
+}
+
+// countVideo counts the ids of participants that send video (audio-only ids start "audio").
+func countVideo(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "audio") {
+			n++
+		}
+	}
+	return n
+}
+
+// checkpoint is what the recording must show at one moment: colour names at frame positions.
+type checkpoint struct {
+	name string
+	at   time.Duration // recording time
+	want map[mediacheck.Point]string
+	not  map[mediacheck.Point][]string // colours a position must not have
+}
+
+func (c checkpoint) verify(t *testing.T, path string) {
+	t.Helper()
+	var points []mediacheck.Point
+	for p := range c.want {
+		points = append(points, p)
+	}
+	for p := range c.not {
+		points = append(points, p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got, err := mediacheck.FrameColors(ctx, path, c.at, points)
+	if err != nil {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+	var seen []string
+	for i, p := range points {
+		name := mediacheck.ColorName(got[i])
+		seen = append(seen, fmt.Sprintf("(%.2f,%.2f)=%s", p.X, p.Y, name))
+		if want, ok := c.want[p]; ok && name != want {
+			t.Errorf("%s, at %.1fs, point (%.2f, %.2f): %s %v, want %s", c.name, c.at.Seconds(), p.X, p.Y, name, got[i], want)
+		}
+		if slices.Contains(c.not[p], name) {
+			t.Errorf("%s, at %.1fs, point (%.2f, %.2f): %s %v, want none of %v", c.name, c.at.Seconds(), p.X, p.Y, name, got[i], c.not[p])
+		}
+	}
+	t.Logf("%s at %.1fs: %s", c.name, c.at.Seconds(), strings.Join(seen, " "))
+}
+
+// TestRoomRecording records a room of synthetic participants through multitrack-play while
+// people leave, join, speak without a camera and share a screen, then empties the room and
+// expects the recording to finish by itself.
+func TestRoomRecording(t *testing.T) {
+	s := startService(t, func(c *controller.Config) {
+		c.RoomURL = controller.DefaultRoomURL + "&endGrace=2"
+	})
+	const room, composite = "room1", "room1_composite"
+	alice := member{"alice", "Alice Liddell", "red", 400}
+	bob := member{"bob", "Bob", "lime", 700}
+	carol := member{"carol", "Carol", "magenta", 1100}
+	dave := member{"dave", "Dave", "yellow", 1700}
+	erin := member{"audio-erin", "Erin Quiet", "", 2300}
+	frank := member{"frank", "Frank", "cyan", 0}
+	slide := member{"alice_presentation", "Alice (screen)", "white", 0}
+	const silentBand = 3500.0
+
+	joined := map[string]*synthetic.Participant{}
+	for _, m := range []member{alice, bob, carol, dave} {
+		joined[m.id] = s.join(t, room, m, nil)
+		time.Sleep(100 * time.Millisecond) // a stable join order: the grid follows it
+	}
+	if got := s.participants(room); len(got) != 4 || got[0].StreamID != "alice" || got[0].Name != "Alice Liddell" || got[0].Video != "H264" || got[0].Audio != "OPUS" {
+		t.Fatalf("participants: %+v", got)
+	}
+	if b := s.room(room); b.Status != "broadcasting" || len(b.SubTracks) != 4 || b.isRecording {
+		t.Fatalf("room before recording: %+v", b)
+	}
+
+	r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/"+room+"/recording/start",
+		map[string]any{"awaitStartSignal": true})
+	recStart := time.Now() // the recording begins at the page's start signal, just before this answer
+	if !r.Success || r.DataID == nil || *r.DataID != composite {
+		t.Fatalf("room recording start: %+v %s", r, r.msg())
+	}
+	if b := s.room(room); !b.isRecording {
+		t.Errorf("room while recording: isRecording is false: %+v", b)
+	}
+	live := s.whep(t, composite, "") // the composite can be watched while it records
+	since := func() time.Duration { return time.Since(recStart) }
+	var checks []checkpoint
+
+	// Four cameras: a 2x2 grid in join order.
+	s.waitShown(composite, "grid", []string{"alice", "bob", "carol", "dave"}, 20*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	fourFrom := since()
+	time.Sleep(3 * time.Second)
+	checks = append(checks, checkpoint{name: "four participants", at: since() - time.Second, want: map[mediacheck.Point]string{
+		{X: 0.25, Y: 0.25}: "red", {X: 0.75, Y: 0.25}: "green", {X: 0.25, Y: 0.75}: "magenta", {X: 0.75, Y: 0.75}: "yellow",
+	}})
+	fourTo := since() - 500*time.Millisecond
+
+	// Bob leaves: three tiles, the last one centred on the second row.
+	joined["bob"].Close()
+	s.waitShown(composite, "grid", []string{"alice", "carol", "dave"}, 15*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	checks = append(checks, checkpoint{name: "bob left", at: since() - 500*time.Millisecond, want: map[mediacheck.Point]string{
+		{X: 0.25, Y: 0.25}: "red", {X: 0.75, Y: 0.25}: "magenta", {X: 0.5, Y: 0.75}: "yellow",
+	}, not: map[mediacheck.Point][]string{{X: 0.1, Y: 0.75}: {"yellow", "green"}}})
+
+	// An audio-only participant and a fifth camera join: 3 + 2 tiles.
+	joined[erin.id] = s.join(t, room, erin, nil)
+	time.Sleep(100 * time.Millisecond)
+	joined[frank.id] = s.join(t, room, frank, nil)
+	ids := []string{"alice", "carol", "dave", "audio-erin", "frank"}
+	s.waitShown(composite, "grid", ids, 15*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	fiveFrom := since()
+	time.Sleep(3 * time.Second)
+	videoColors := []string{"red", "green", "magenta", "yellow", "cyan", "white", "black"}
+	checks = append(checks, checkpoint{name: "five tiles", at: since() - time.Second, want: map[mediacheck.Point]string{
+		{X: 1.0 / 6, Y: 0.25}: "red", {X: 0.5, Y: 0.25}: "magenta", {X: 5.0 / 6, Y: 0.25}: "yellow", {X: 2.0 / 3, Y: 0.75}: "cyan",
+	}, not: map[mediacheck.Point][]string{{X: 1.0 / 3, Y: 0.75}: videoColors}}) // the audio-only tile: initials, no picture
+	fiveTo := since() - 500*time.Millisecond
+
+	// Alice shares her screen: full frame, her camera in the corner.
+	joined[slide.id] = s.join(t, room, slide, url.Values{"screenShare": {"true"}})
+	ids = append(ids, slide.id)
+	s.waitShown(composite, "screen", ids, 15*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	checks = append(checks, checkpoint{name: "screen share", at: since() - 500*time.Millisecond, want: map[mediacheck.Point]string{
+		{X: 0.5, Y: 0.5}: "white", {X: 0.2, Y: 0.3}: "white", {X: 0.87, Y: 0.85}: "red",
+	}})
+	if got := s.participants(room); got[len(got)-1].Presenter != "alice" || !got[len(got)-1].ScreenShare {
+		t.Errorf("screen share participant: %+v", got[len(got)-1])
+	}
+	if n := live.videoFrames.Load(); n < 100 {
+		t.Errorf("a WHEP viewer of the composite received %d video frames in %s, want ≥ 100", n, since().Round(time.Second))
+	}
+
+	// Everyone leaves: the page signals the end and the recording finishes by itself.
+	for _, p := range joined {
+		p.Close()
+	}
+	emptied := since()
+	b := s.waitState(composite, "COMPLETE", 40*time.Second)
+	if !strings.Contains(b.Reason, "signalled its end") {
+		t.Errorf("the session completed with reason %q, want the page's end signal", b.Reason)
+	}
+	if b := s.room(room); b.isRecording {
+		t.Errorf("room after the recording: isRecording is true")
+	}
+
+	v := s.vodOf(composite)
+	path := s.download(v)
+	info := checkRecording(t, path, "h264", "aac", 1280, 720, 0, 10)
+	// The room emptied at `emptied`; the page noticed within a poll, waited its 2 s grace and signalled.
+	if info.Duration < emptied+time.Second || info.Duration > emptied+6*time.Second {
+		t.Errorf("the recording lasts %s; the room emptied at %s and the page ends it 2-4 s later", info.Duration, emptied)
+	}
+	t.Logf("room recording: %.1fs, %.1f fps, %d bytes", info.Duration.Seconds(), info.Video.FPS, v.FileSize)
+	for _, c := range checks {
+		c.verify(t, path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	level := func(f float64, from, to time.Duration) float64 {
+		l, err := mediacheck.ToneLevel(ctx, path, f, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%.0f Hz from %.1fs to %.1fs: %.1f dB", f, from.Seconds(), to.Seconds(), l)
+		return l
+	}
+	silent := level(silentBand, fourFrom, fourTo)
+	for _, m := range []member{alice, bob, carol, dave} {
+		if l := level(m.tone, fourFrom, fourTo); l < silent+20 {
+			t.Errorf("four participants: %s's %.0f Hz at %.1f dB, the silent band at %.1f dB: not heard", m.id, m.tone, l, silent)
+		}
+	}
+	silent = level(silentBand, fiveFrom, fiveTo)
+	if l := level(erin.tone, fiveFrom, fiveTo); l < silent+20 {
+		t.Errorf("the audio-only participant's %.0f Hz at %.1f dB, silent band %.1f dB: not heard", erin.tone, l, silent)
+	}
+	if l := level(bob.tone, fiveFrom, fiveTo); l > silent+10 {
+		t.Errorf("bob left but his %.0f Hz is at %.1f dB (silent band %.1f dB)", bob.tone, l, silent)
+	}
+}
+
+// TestRoomRecordingRoutes drives a room recording with the one-call routes: start, the
+// recording indicator, a live viewer, stop.
+func TestRoomRecordingRoutes(t *testing.T) {
+	s := startService(t)
+	s.join(t, "standup", member{"zoe", "Zoe", "blue", 600}, nil)
+	r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/start", nil)
+	started := time.Now()
+	if !r.Success || r.DataID == nil || *r.DataID != "standup_composite" {
+		t.Fatalf("start: %+v %s", r, r.msg())
+	}
+	if b := s.broadcast("standup_composite"); b.Width != 1280 || b.Height != 720 || b.State != "ACTIVE" {
+		t.Errorf("composite broadcast: %+v", b)
+	}
+	if !s.room("standup").isRecording {
+		t.Error("isRecording is false while recording")
+	}
+	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/start", nil); r.Success || !strings.Contains(r.msg(), "already exists") {
+		t.Errorf("a second start: %+v %s", r, r.msg())
+	}
+	v := s.whep(t, "standup_composite", "")
+	time.Sleep(4 * time.Second)
+	pushed := time.Since(started)
+	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/stop", nil); !r.Success {
+		t.Fatalf("stop: %s", r.msg())
+	}
+	if f := v.videoFrames.Load(); f < 30 {
+		t.Errorf("the live viewer received %d frames in 4 s", f)
+	}
+	if s.room("standup").isRecording {
+		t.Error("isRecording is true after stop")
+	}
+	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/stop", nil); r.Success || !strings.Contains(r.msg(), "not being recorded") {
+		t.Errorf("a second stop: %+v %s", r, r.msg())
+	}
+	path := s.download(s.vodOf("standup_composite"))
+	// The page changes as often as its participants' pictures: 15 fps here.
+	checkRecording(t, path, "h264", "aac", 1280, 720, pushed, 10)
+	for _, bad := range []struct{ path, body, want string }{
+		{"/live/rest/v1/media-push/rooms/bad%20room/recording/start", "", "room id"},
+		{"/live/rest/v1/media-push/rooms/standup/recording/start", `{"layout":"mosaic"}`, "layout"},
+		{"/live/rest/v1/media-push/rooms/standup/recording/start", `{"width":100,"height":100}`, "out of range"},
+		{"/live/rest/v1/media-push/rooms/standup/recording/start", `{"colour":1}`, "unknown field"},
+	} {
+		if r := s.call(http.MethodPost, bad.path, bad.body); r.Success || !strings.Contains(r.msg(), bad.want) {
+			t.Errorf("POST %s %s: %+v %q, want an error about %s", bad.path, bad.body, r, r.msg(), bad.want)
+		}
+	}
+}
+
+// TestAwaitStartSignalTimeout starts a page that never signals: the start fails with the reason.
+func TestAwaitStartSignalTimeout(t *testing.T) {
+	s := startService(t, func(c *controller.Config) { c.StartSignalTimeout = 4 * time.Second })
+	r := s.start("nosignal", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360,
+		"recordType": "mp4", "awaitStartSignal": true})
+	if r.Success || !strings.Contains(r.msg(), "no start signal") || !strings.Contains(r.msg(), "START_RECORDING") {
+		t.Fatalf("start: %+v %q", r, r.msg())
+	}
+	if b := s.broadcast("nosignal"); b.State != "FAILED" {
+		t.Errorf("broadcast: %+v", b)
+	}
+	for _, v := range s.vods() {
+		if v.StreamID == "nosignal" {
+			t.Errorf("a recording was kept of a session that never started: %+v", v)
+		}
+	}
+}
