@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -9,41 +10,74 @@ import (
 	"mediapush/internal/procstat"
 )
 
-// BenchmarkSession measures one 1280x720 session on the animated test page: the CPU of
-// mediapush and its Chromium (in cores: 1 = one core busy), their memory (PSS), the time
-// from the start call to its answer (first video frame in), and the frame rate delivered.
+// benchWindow is how long a benchmark measures a running session, after benchRamp.
+const (
+	benchWindow = 20 * time.Second
+	benchRamp   = 3 * time.Second // past the encoder's ramp-up
+)
+
+// measureSession reports the CPU of this process and the session's Chromium (in cores: 1 = one
+// core busy), their memory (PSS), and the frame rate and bitrate received, over benchWindow.
+func measureSession(b *testing.B, s *service, id string) {
+	time.Sleep(benchRamp)
+	self := os.Getpid()
+	chromium := procstat.Matching(s.data + "/tmp/")
+	f0, _ := s.ctl.Progress(id)
+	a := procstat.Take(append(chromium, self)...)
+	ca := procstat.Take(chromium...)
+	time.Sleep(benchWindow)
+	z := procstat.Take(append(chromium, self)...)
+	cz := procstat.Take(chromium...)
+	f1, _ := s.ctl.Progress(id)
+	b.ReportMetric(procstat.Cores(a, z), "cores")
+	b.ReportMetric(procstat.Cores(ca, cz), "chromium-cores")
+	b.ReportMetric(float64(z.PSSKiB)/1024, "MB-pss")
+	b.ReportMetric(float64(f1.VideoFrames-f0.VideoFrames)/benchWindow.Seconds(), "fps")
+	b.ReportMetric(float64(f1.Received-f0.Received)*8/benchWindow.Seconds()/1e6, "Mbit/s")
+}
+
+// BenchmarkSession measures one 1280x720 session on the animated test page, and the time from
+// the start call to its answer (first video frame in).
 //
 //	go test -run '^$' -bench Session -benchtime 1x ./e2e/
 func BenchmarkSession(b *testing.B) {
-	const window = 20 * time.Second
 	for i := 0; i < b.N; i++ {
 		s := startService(b)
 		id := fmt.Sprintf("bench-%d", i)
 		began := time.Now()
 		r := s.start(id, map[string]any{"url": s.page("test-pattern.html"), "width": 1280, "height": 720, "recordType": "mp4"})
-		startLatency := time.Since(began)
+		b.ReportMetric(float64(time.Since(began).Milliseconds()), "ms-to-first-frame")
 		if !r.Success {
 			b.Fatalf("start: %s", r.msg())
 		}
-		time.Sleep(3 * time.Second) // past the encoder's ramp-up
-		self := os.Getpid()
-		chromium := procstat.Matching(s.data + "/tmp/")
-		f0, _ := s.ctl.Progress(id)
-		a := procstat.Take(append(chromium, self)...)
-		ca := procstat.Take(chromium...)
-		time.Sleep(window)
-		z := procstat.Take(append(chromium, self)...)
-		cz := procstat.Take(chromium...)
-		f1, _ := s.ctl.Progress(id)
-		fps := float64(f1.VideoFrames-f0.VideoFrames) / window.Seconds()
+		measureSession(b, s, id)
 		if r := s.stop(id); !r.Success {
 			b.Fatalf("stop: %s", r.msg())
 		}
-		b.ReportMetric(procstat.Cores(a, z), "cores")
-		b.ReportMetric(procstat.Cores(ca, cz), "chromium-cores")
-		b.ReportMetric(float64(z.PSSKiB)/1024, "MB-pss")
-		b.ReportMetric(float64(startLatency.Milliseconds()), "ms-to-first-frame")
-		b.ReportMetric(fps, "fps")
-		b.ReportMetric(float64(f1.Received-f0.Received)*8/window.Seconds()/1e6, "Mbit/s")
+	}
+}
+
+// BenchmarkRoomComposite measures a 1280x720 room recording of four synthetic participants
+// (320x180 H264 at 15 fps and a tone each) through multitrack-play. "cores" includes this
+// process: the participants' publishers as well as mediapush's relay and recorder.
+//
+//	go test -run '^$' -bench RoomComposite -benchtime 1x ./e2e/
+func BenchmarkRoomComposite(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s := startService(b)
+		room := fmt.Sprintf("bench%d", i)
+		for j, c := range []string{"red", "lime", "magenta", "yellow"} {
+			s.join(b, room, member{fmt.Sprintf("p%d", j), c, c, float64(400 + 300*j)}, nil)
+		}
+		began := time.Now()
+		r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/"+room+"/recording/start", nil)
+		b.ReportMetric(float64(time.Since(began).Milliseconds()), "ms-to-first-frame")
+		if !r.Success {
+			b.Fatalf("start: %s", r.msg())
+		}
+		measureSession(b, s, room+"_composite")
+		if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/"+room+"/recording/stop", nil); !r.Success {
+			b.Fatalf("stop: %s", r.msg())
+		}
 	}
 }

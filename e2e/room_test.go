@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"mediapush/browser"
 	"mediapush/controller"
 	"mediapush/internal/mediacheck"
 	"mediapush/synthetic"
@@ -26,7 +27,7 @@ type member struct {
 }
 
 // join publishes m into room through the service's WHIP endpoint. extra adds query parameters.
-func (s *service) join(t *testing.T, room string, m member, extra url.Values) *synthetic.Participant {
+func (s *service) join(t testing.TB, room string, m member, extra url.Values) *synthetic.Participant {
 	t.Helper()
 	q := url.Values{"mainTrack": {room}, "name": {m.name}}
 	for k, v := range extra {
@@ -83,8 +84,10 @@ func (s *service) room(room string) roomBroadcast {
 type pageState struct {
 	Mode         string   `json:"mode"`
 	Started      bool     `json:"started"`
+	Waiting      bool     `json:"waiting"` // the "waiting for participants" notice shows
 	Ended        bool     `json:"ended"`
 	Participants []string `json:"participants"`
+	Speaking     []string `json:"speaking"`
 	Tiles        []struct {
 		ID      string `json:"id"`
 		Playing bool   `json:"playing"`
@@ -121,6 +124,9 @@ func (s *service) waitShown(streamID, mode string, ids []string, within time.Dur
 			}
 		}
 		if st.Mode == mode && slices.Equal(st.Participants, ids) && playing >= countVideo(ids) {
+			if st.Waiting {
+				s.t.Errorf("the page shows its waiting notice over %v", ids)
+			}
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -316,11 +322,13 @@ func TestRoomRecording(t *testing.T) {
 }
 
 // TestRoomRecordingRoutes drives a room recording with the one-call routes: start, the
-// recording indicator, a live viewer, stop.
+// recording indicator, a live viewer, stop. The speaker layout shows the one who speaks.
 func TestRoomRecordingRoutes(t *testing.T) {
 	s := startService(t)
+	s.join(t, "standup", member{"yan", "Yan", "lime", 0}, nil) // camera on, silent
+	time.Sleep(100 * time.Millisecond)
 	s.join(t, "standup", member{"zoe", "Zoe", "blue", 600}, nil)
-	r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/start", nil)
+	r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/start", map[string]any{"layout": "speaker"})
 	started := time.Now()
 	if !r.Success || r.DataID == nil || *r.DataID != "standup_composite" {
 		t.Fatalf("start: %+v %s", r, r.msg())
@@ -335,13 +343,25 @@ func TestRoomRecordingRoutes(t *testing.T) {
 		t.Errorf("a second start: %+v %s", r, r.msg())
 	}
 	v := s.whep(t, "standup_composite", "")
-	time.Sleep(4 * time.Second)
+	s.waitShown("standup_composite", "speaker", []string{"yan", "zoe"}, 15*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for st := s.pageState("standup_composite"); !slices.Equal(st.Speaking, []string{"zoe"}); st = s.pageState("standup_composite") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the active speaker is %v, want [zoe] (the only one with sound)", st.Speaking)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	speaker := checkpoint{name: "speaker layout", at: time.Since(started) - 500*time.Millisecond, want: map[mediacheck.Point]string{
+		{X: 0.5, Y: 0.39}: "blue", {X: 0.5, Y: 0.89}: "green",
+	}}
+	time.Sleep(time.Second)
 	pushed := time.Since(started)
 	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/stop", nil); !r.Success {
 		t.Fatalf("stop: %s", r.msg())
 	}
 	if f := v.videoFrames.Load(); f < 30 {
-		t.Errorf("the live viewer received %d frames in 4 s", f)
+		t.Errorf("the live viewer received %d frames in %s", f, pushed.Round(time.Second))
 	}
 	if s.room("standup").isRecording {
 		t.Error("isRecording is true after stop")
@@ -352,6 +372,7 @@ func TestRoomRecordingRoutes(t *testing.T) {
 	path := s.download(s.vodOf("standup_composite"))
 	// The page changes as often as its participants' pictures: 15 fps here.
 	checkRecording(t, path, "h264", "aac", 1280, 720, pushed, 10)
+	speaker.verify(t, path)
 	for _, bad := range []struct{ path, body, want string }{
 		{"/live/rest/v1/media-push/rooms/bad%20room/recording/start", "", "room id"},
 		{"/live/rest/v1/media-push/rooms/standup/recording/start", `{"layout":"mosaic"}`, "layout"},
@@ -379,5 +400,67 @@ func TestAwaitStartSignalTimeout(t *testing.T) {
 		if v.StreamID == "nosignal" {
 			t.Errorf("a recording was kept of a session that never started: %+v", v)
 		}
+	}
+}
+
+// TestConferencePage joins a room from conference.html in a browser with a (fake) camera and
+// microphone, as a person would, and sees the other participant there.
+func TestConferencePage(t *testing.T) {
+	s := startService(t)
+	s.join(t, "meet", member{"hal", "Hal", "red", 500}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// A person's browser, not a capture session: Chromium's fake devices stand in for the
+	// camera and microphone.
+	br, err := browser.Launch(ctx, browser.Options{Width: 1280, Height: 720, WorkDir: t.TempDir(),
+		Switches: map[string]any{"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	if err := br.Open(ctx, s.page("conference.html?room=meet&name=Grace&autojoin=1")); err != nil {
+		t.Fatal(err)
+	}
+	var grace *controller.Participant
+	deadline := time.Now().Add(15 * time.Second)
+	for grace == nil && time.Now().Before(deadline) {
+		for _, p := range s.participants("meet") {
+			if p.Name == "Grace" {
+				grace = &p
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if grace == nil || grace.Video == "" || grace.Audio == "" {
+		t.Fatalf("the browser did not join with camera and microphone: %+v", s.participants("meet"))
+	}
+	js := `[...document.querySelectorAll('figure')].filter(f => f.querySelector('video').readyState >= 2).map(f => f.querySelector('figcaption').textContent).join(',')`
+	for shown := ""; shown != "Grace (you),Hal"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the conference page shows %q playing, want Grace (you) and Hal", shown)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if shown, err = br.Evaluate(ctx, js); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Grace's browser plays in Hal's room: a viewer of Grace gets her camera.
+	v := s.whep(t, grace.StreamID, "")
+	deadline = time.Now().Add(10 * time.Second)
+	for v.videoFrames.Load() < 10 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v.videoFrames.Load() < 10 || v.audioPackets.Load() < 10 {
+		t.Errorf("a viewer of the browser's stream got %d frames, %d audio packets", v.videoFrames.Load(), v.audioPackets.Load())
+	}
+	if _, err := br.Evaluate(ctx, `document.getElementById('leave').click(), 'ok'`); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for len(s.participants("meet")) > 1 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := s.participants("meet"); len(got) != 1 {
+		t.Errorf("Grace left, the room still lists %+v", got)
 	}
 }
