@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -462,5 +464,41 @@ func TestConferencePage(t *testing.T) {
 	}
 	if got := s.participants("meet"); len(got) != 1 {
 		t.Errorf("Grace left, the room still lists %+v", got)
+	}
+}
+
+// voxeetPage draws a changing picture, plays a tone and adds Dolby's marker elements: started
+// after 1 s, ended after 5 s.
+const voxeetPage = `<!DOCTYPE html><html><body style="margin:0"><canvas id="c" width="640" height="360"></canvas><script>
+const g = document.getElementById('c').getContext('2d');
+let n = 0;
+(function draw() { g.fillStyle = 'hsl(' + (n++ % 360) + ',80%,50%)'; g.fillRect(0, 0, 640, 360); requestAnimationFrame(draw); })();
+const a = new AudioContext(), o = a.createOscillator(), v = a.createGain();
+v.gain.value = 0.2; o.connect(v).connect(a.destination); o.start();
+function mark(id) { const d = document.createElement('div'); d.id = id; document.body.appendChild(d); }
+setTimeout(() => mark('conferenceStartedVoxeet'), 1000);
+setTimeout(() => mark('conferenceEndedVoxeet'), 5000);
+</script></body></html>`
+
+// TestVoxeetMarkers records a page that speaks Dolby's layout contract: the recording starts
+// at #conferenceStartedVoxeet and the session completes by itself at #conferenceEndedVoxeet.
+func TestVoxeetMarkers(t *testing.T) {
+	s := startService(t)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, voxeetPage) //nolint:errcheck // the test's own page
+	}))
+	defer page.Close()
+	r := s.start("dolby", map[string]any{"url": page.URL, "width": 640, "height": 360, "recordType": "mp4", "awaitStartSignal": true})
+	if !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	b := s.waitState("dolby", "COMPLETE", 20*time.Second)
+	if !strings.Contains(b.Reason, "signalled its end") {
+		t.Errorf("reason %q", b.Reason)
+	}
+	info := checkRecording(t, s.download(s.vodOf("dolby")), "h264", "aac", 640, 360, 0, 20)
+	// Started at 1 s, ended at 5 s; each marker is seen within half a second.
+	if info.Duration < 3*time.Second || info.Duration > 5*time.Second {
+		t.Errorf("the recording lasts %s, want the 4 s between the markers", info.Duration)
 	}
 }
