@@ -20,7 +20,7 @@ func TestReadOffer(t *testing.T) {
 		text        string
 	}{
 		{"garbage", "hello", ErrBadOffer, ""},
-		{"AV1 only", av1Offer, ErrCodec, "proposes AV1; mediapush relays VP8, H264, VP9"},
+		{"AV1 only", av1Offer, ErrCodec, "proposes AV1; mediapush relays H264, VP8, VP9"},
 		{"no media", "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", ErrBadOffer, "no audio or video"},
 		{"audio without codecs", strings.Replace(av1Offer, "m=video 9 UDP/TLS/RTP/SAVPF 45\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:45 AV1/90000",
 			"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0", 1), ErrCodec, "audio proposes none"},

@@ -185,23 +185,8 @@ func Loudness(ctx context.Context, path string) (meanDB, maxDB float64, err erro
 	if err := cmd.Run(); err != nil {
 		return 0, 0, toolError(FFmpeg, path, err, errorLines(stderr.Bytes()))
 	}
-	get := func(key string) (float64, bool) {
-		for line := range strings.Lines(stderr.String()) {
-			_, rest, ok := strings.Cut(line, key+":")
-			if !ok {
-				continue
-			}
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0, false
-			}
-			v, err := strconv.ParseFloat(f[0], 64)
-			return v, err == nil
-		}
-		return 0, false
-	}
-	meanDB, ok1 := get("mean_volume")
-	maxDB, ok2 := get("max_volume")
+	meanDB, ok1 := volumeStat(stderr.String(), "mean_volume")
+	maxDB, ok2 := volumeStat(stderr.String(), "max_volume")
 	if !ok1 || !ok2 {
 		return 0, 0, fmt.Errorf("mediacheck: ffmpeg volumedetect %s: no volume measured (no audio samples?): %s",
 			path, tail(stderr.Bytes()))
