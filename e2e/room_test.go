@@ -115,7 +115,8 @@ func (s *service) pageState(streamID string) pageState {
 // their picture) in mode.
 func (s *service) waitShown(streamID, mode string, ids []string, within time.Duration) {
 	s.t.Helper()
-	deadline := time.Now().Add(within)
+	began := time.Now()
+	deadline := began.Add(within)
 	var st pageState
 	for time.Now().Before(deadline) {
 		st = s.pageState(streamID)
@@ -129,6 +130,7 @@ func (s *service) waitShown(streamID, mode string, ids []string, within time.Dur
 			if st.Waiting {
 				s.t.Errorf("the page shows its waiting notice over %v", ids)
 			}
+			s.t.Logf("the page shows %v in %s mode after %s", ids, mode, time.Since(began).Round(10*time.Millisecond))
 			return
 		}
 		time.Sleep(200 * time.Millisecond)

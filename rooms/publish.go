@@ -50,7 +50,12 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 // Unpublish ends the publication whose WHIP session is session.
 func (h *Hub) Unpublish(id, session string) error {
 	s, ok := h.Stream(id)
-	if !ok || s.info.Kind != KindWHIP || subtle.ConstantTimeCompare([]byte(session), []byte(s.session)) != 1 {
+	if ok {
+		s.mu.Lock()
+		ok = s.info.Kind == KindWHIP && subtle.ConstantTimeCompare([]byte(session), []byte(s.session)) == 1
+		s.mu.Unlock()
+	}
+	if !ok {
 		return fmt.Errorf("no publication %s/%s: %w", id, session, ErrNotFound)
 	}
 	s.Close("the publisher left")
