@@ -28,6 +28,17 @@ type Broadcast struct {
 	MetaData          string   `json:"metaData,omitempty"`
 	SubTrackStreamIDs []string `json:"subTrackStreamIds,omitempty"`
 	MainTrackStreamID string   `json:"mainTrackStreamId,omitempty"`
+	// EndPointList are a running session's pushes, as Ant Media lists them.
+	EndPointList []Endpoint `json:"endPointList,omitempty"`
+}
+
+// Endpoint is a push of a broadcast to another server.
+type Endpoint struct {
+	EndpointServiceID string `json:"endpointServiceId"`
+	RTMPURL           string `json:"rtmpUrl"` // the stream key hidden
+	Status            string `json:"status"`
+	Restarts          int    `json:"restarts"`
+	Error             string `json:"error,omitempty"`
 }
 
 // Ant Media's broadcast statuses.

@@ -49,6 +49,42 @@ CREATE TABLE IF NOT EXISTS vods (
 CREATE INDEX IF NOT EXISTS vods_by_date ON vods(creation_date);
 `
 
+// vodAdditions are the columns added to vods since its first version; Open adds those a
+// database made by an earlier version lacks.
+var vodAdditions = []struct{ name, def string }{
+	{"format", "TEXT NOT NULL DEFAULT ''"},
+	{"merged", "INTEGER NOT NULL DEFAULT 0"},
+	{"kind", "TEXT NOT NULL DEFAULT 'mix'"},
+	{"storage", "TEXT NOT NULL DEFAULT 'local'"},
+	{"info", "TEXT NOT NULL DEFAULT ''"},
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('vods')`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	for _, c := range vodAdditions {
+		if !have[c.name] {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE vods ADD COLUMN `+c.name+` `+c.def); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS vods_by_stream ON vods(stream_id)`)
+	return err
+}
+
 // Open opens or creates the database at path.
 func Open(path string) (*Catalog, error) {
 	// WAL keeps readers off the writer's back; the busy timeout covers the rest.
@@ -61,8 +97,16 @@ func Open(path string) (*Catalog, error) {
 		db.Close()
 		return nil, fmt.Errorf("catalog %s: %w", path, err)
 	}
+	if err := migrate(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
 	return &Catalog{db: db}, nil
 }
+
+// DB is the database, for the parts of the service that keep tables of their own in it
+// (the upload queue, the webhook outbox).
+func (c *Catalog) DB() *sql.DB { return c.db }
 
 // Close closes the database.
 func (c *Catalog) Close() error { return c.db.Close() }

@@ -20,40 +20,58 @@ type VoD struct {
 	FileSize     int64  `json:"fileSize"`
 	// Partial marks a recording cut short by a failure or a crash.
 	Partial bool `json:"partial"`
+	// Format is mp4, webm, mp3 or hls (whose file is the playlist).
+	Format string `json:"format"`
+	// Merged marks the join of a session's parts (recording toggled off and on).
+	Merged bool `json:"merged,omitempty"`
+	// Kind is "mix" (a page's recording) or "individual" (one participant's audio).
+	Kind string `json:"kind"`
+	// Storage is where the file is kept: "local", or "s3" once uploaded.
+	Storage string `json:"storage"`
+	// Info is what else a recording carries, as JSON: the Dolby mix it belongs to, the
+	// participant whose audio it is, the time of that participant's join.
+	Info string `json:"info,omitempty"`
 }
 
 // AddVoD stores v.
 func (c *Catalog) AddVoD(ctx context.Context, v VoD) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO vods
-		(vod_id, vod_name, stream_id, file_path, type, creation_date, start_time, duration, file_size, partial)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.VodID, v.VodName, v.StreamID, v.FilePath, v.Type, v.CreationDate, v.StartTime, v.Duration, v.FileSize, v.Partial)
+	_, err := c.db.ExecContext(ctx, `INSERT INTO vods (`+vodColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.VodID, v.VodName, v.StreamID, v.FilePath, v.Type, v.CreationDate, v.StartTime, v.Duration, v.FileSize, v.Partial,
+		v.Format, v.Merged, v.Kind, v.Storage, v.Info)
 	return err
 }
 
-const vodColumns = `vod_id, vod_name, stream_id, file_path, type, creation_date, start_time, duration, file_size, partial`
+const vodColumns = `vod_id, vod_name, stream_id, file_path, type, creation_date, start_time, duration, file_size, partial,
+	format, merged, kind, storage, info`
 
 func scanVoD(row interface{ Scan(...any) error }) (VoD, error) {
 	var v VoD
 	err := row.Scan(&v.VodID, &v.VodName, &v.StreamID, &v.FilePath, &v.Type, &v.CreationDate,
-		&v.StartTime, &v.Duration, &v.FileSize, &v.Partial)
+		&v.StartTime, &v.Duration, &v.FileSize, &v.Partial, &v.Format, &v.Merged, &v.Kind, &v.Storage, &v.Info)
 	v.StreamName = v.StreamID
 	return v, err
 }
 
-// GetVoD returns the VoD with id.
-func (c *Catalog) GetVoD(ctx context.Context, id string) (VoD, error) {
-	v, err := scanVoD(c.db.QueryRowContext(ctx, `SELECT `+vodColumns+` FROM vods WHERE vod_id=?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
-	}
-	return v, err
+// SetStorage records where a VoD's file is kept now.
+func (c *Catalog) SetStorage(ctx context.Context, vodName, storage string) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE vods SET storage=? WHERE vod_name=?`, storage, vodName)
+	return err
 }
 
-// ListVoDs returns size VoDs from offset, newest first.
-func (c *Catalog) ListVoDs(ctx context.Context, offset, size int) ([]VoD, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT `+vodColumns+` FROM vods
-		ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, size, offset)
+// VoDsBefore lists the VoDs of kind created before t (Unix milliseconds), oldest first.
+func (c *Catalog) VoDsBefore(ctx context.Context, kind string, t int64) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE kind=? AND creation_date<? ORDER BY creation_date`, kind, t)
+}
+
+// VoDsOf lists the VoDs of the streams whose id starts with prefix, newest first.
+func (c *Catalog) VoDsOf(ctx context.Context, prefix string) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE substr(stream_id, 1, ?)=? ORDER BY creation_date DESC, vod_id`,
+		len(prefix), prefix)
+}
+
+func (c *Catalog) queryVoDs(ctx context.Context, q string, args ...any) ([]VoD, error) {
+	rows, err := c.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +85,20 @@ func (c *Catalog) ListVoDs(ctx context.Context, offset, size int) ([]VoD, error)
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// GetVoD returns the VoD with id.
+func (c *Catalog) GetVoD(ctx context.Context, id string) (VoD, error) {
+	v, err := scanVoD(c.db.QueryRowContext(ctx, `SELECT `+vodColumns+` FROM vods WHERE vod_id=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	return v, err
+}
+
+// ListVoDs returns size VoDs from offset, newest first.
+func (c *Catalog) ListVoDs(ctx context.Context, offset, size int) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, size, offset)
 }
 
 // DeleteVoD removes the VoD with id from the catalog and returns what it was.

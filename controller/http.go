@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 
@@ -33,6 +34,9 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2 := app.Group("/rest/v2")
 	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
 	v2.GET("/broadcasts/:streamId", c.getBroadcast)
+	v2.PUT("/broadcasts/:streamId/recording/:onoff", c.setRecording)
+	v2.POST("/broadcasts/:streamId/rtmp-endpoint", c.addEndpoint)
+	v2.DELETE("/broadcasts/:streamId/rtmp-endpoint", c.removeEndpoint)
 	v2.GET("/vods/list/:offset/:size", c.listVoDs)
 	v2.GET("/vods/:vodId", c.getVoD)
 	v2.DELETE("/vods/:vodId", c.deleteVoD)
@@ -172,6 +176,14 @@ func (c *Controller) streamFile(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
+	switch filepath.Ext(path) {
+	case ".m3u8":
+		// A live playlist grows: players must fetch it anew each time.
+		ctx.Response().Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		ctx.Response().Header().Set("Cache-Control", "no-cache")
+	case ".m4s":
+		ctx.Response().Header().Set("Content-Type", "video/iso.segment")
+	}
 	http.ServeFile(ctx.Response(), ctx.Request(), path)
 	return nil
 }
@@ -184,4 +196,47 @@ func (c *Controller) layoutPage(ctx echo.Context) error {
 	}
 	http.ServeFileFS(ctx.Response(), ctx.Request(), layouts.FS, name)
 	return nil
+}
+
+func (c *Controller) setRecording(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	on, err := strconv.ParseBool(ctx.Param("onoff"))
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("recording/"+ctx.Param("onoff")+": say true or false", id))
+	}
+	recs, err := c.svc.SetRecording(ctx.Request().Context(), id, on, ctx.QueryParam("recordType"))
+	if err != nil {
+		return answer(ctx, err, id, false)
+	}
+	msg := ""
+	for i, r := range recs {
+		if i > 0 {
+			msg += ","
+		}
+		msg += "streams/" + filepath.Base(r.Path)
+	}
+	return ctx.JSON(http.StatusOK, ok(msg, id))
+}
+
+func (c *Controller) addEndpoint(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	var req struct {
+		RTMPURL string `json:"rtmpUrl"`
+	}
+	if err := json.NewDecoder(io.LimitReader(ctx.Request().Body, 64<<10)).Decode(&req); err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON: "+err.Error(), id))
+	}
+	eid, err := c.svc.AddEndpoint(id, req.RTMPURL)
+	if err != nil {
+		return answer(ctx, err, id, false)
+	}
+	return ctx.JSON(http.StatusOK, ok("", eid))
+}
+
+func (c *Controller) removeEndpoint(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	if err := c.svc.RemoveEndpoint(ctx.Request().Context(), id, ctx.QueryParam("endpointServiceId")); err != nil {
+		return answer(ctx, err, id, false)
+	}
+	return ctx.JSON(http.StatusOK, ok("", ctx.QueryParam("endpointServiceId")))
 }

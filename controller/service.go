@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
+	"mediapush/output"
+	"mediapush/recorder"
 	"mediapush/rooms"
 	"mediapush/worker"
 )
@@ -26,6 +29,10 @@ type Runner interface {
 	Start(ctx context.Context, job worker.Job) error
 	Stop(ctx context.Context, streamID string) (worker.Event, error)
 	Command(ctx context.Context, streamID, js string) (string, error)
+	SetRecording(ctx context.Context, streamID string, on bool, formats []recorder.Format) ([]worker.Recording, error)
+	AddEndpoint(streamID, target string) (string, error)
+	RemoveEndpoint(ctx context.Context, streamID, id string) error
+	Endpoints(streamID string) ([]worker.Endpoint, error)
 }
 
 // Service implements the operations of the API.
@@ -136,6 +143,7 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		VodID: uuid.NewString(), VodName: name, StreamID: rec.StreamID, StreamName: rec.StreamID,
 		FilePath: "streams/" + name, Type: "streamVod", CreationDate: time.Now().UnixMilli(),
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
+		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
 	}
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
@@ -172,6 +180,12 @@ func (s *Service) Broadcast(ctx context.Context, streamID string) (catalog.Broad
 		}
 		return b, notFound("no broadcast with stream id %s", streamID)
 	}
+	if eps, err := s.runner.Endpoints(streamID); err == nil {
+		for _, e := range eps {
+			b.EndPointList = append(b.EndPointList, catalog.Endpoint{EndpointServiceID: e.ID, RTMPURL: e.URL,
+				Status: string(e.Status.State), Restarts: e.Status.Restarts, Error: e.Status.Err})
+		}
+	}
 	return b, err
 }
 
@@ -203,21 +217,60 @@ func (s *Service) DeleteVoD(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(s.streamsDir, v.VodName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("VoD %s left the catalog but its file stays: %w", id, err)
+	if err := s.removeFiles(v); err != nil {
+		return fmt.Errorf("VoD %s left the catalog but its files stay: %w", id, err)
 	}
 	s.log.Info().Str("vodId", id).Str("file", v.VodName).Msg("recording deleted")
 	return nil
 }
 
 // StreamFile is the path of a recording's file, if the name is a file mediapush serves.
+// {streamId}.m3u8 is the stream's newest HLS playlist (the live one while it records).
 func (s *Service) StreamFile(name string) (string, error) {
 	if name == "" || name != filepath.Base(name) || name[0] == '.' {
 		return "", notFound("no such file")
 	}
 	path := filepath.Join(s.streamsDir, name)
-	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
-		return "", notFound("no such file: %s", name)
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		return path, nil
 	}
-	return path, nil
+	if id, ok := strings.CutSuffix(name, ".m3u8"); ok && validStreamID(id) == nil {
+		if latest := s.latestPlaylist(id); latest != "" {
+			return latest, nil
+		}
+	}
+	return "", notFound("no such file: %s", name)
+}
+
+// latestPlaylist is the newest HLS playlist of a stream: <id>-<UTC date>-<time>.m3u8.
+func (s *Service) latestPlaylist(streamID string) string {
+	matches, _ := filepath.Glob(filepath.Join(s.streamsDir, streamID+"-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9]*.m3u8"))
+	if len(matches) == 0 {
+		return ""
+	}
+	return slices.Max(matches) // the names sort by time
+}
+
+// removeFiles deletes a VoD's files: an HLS recording's playlist and segments, or its one file.
+func (s *Service) removeFiles(v catalog.VoD) error {
+	files := []string{v.VodName}
+	if v.Format == string(recorder.HLS) {
+		name := strings.TrimSuffix(v.VodName, ".m3u8")
+		entries, err := os.ReadDir(s.streamsDir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Name() != v.VodName && output.HLSFiles(name, e.Name()) {
+				files = append(files, e.Name())
+			}
+		}
+	}
+	var errs []error
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(s.streamsDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"mediapush/browser"
@@ -89,16 +90,27 @@ func checkSize(w, h int) (int, int, error) {
 	return w, h, nil
 }
 
-// parseRecordTypes reads recordType: empty (push only), "mp4" or "webm".
+// parseRecordTypes reads recordType: empty (push only), or a comma-separated list of mp4,
+// webm, mp3 and hls.
 func parseRecordTypes(s string) ([]recorder.Format, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
+	var out []recorder.Format
+	for _, item := range strings.Split(s, ",") {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		f, err := recorder.ParseFormat(item)
+		if err != nil {
+			return nil, fmt.Errorf("recordType %q is not supported: use mp4, webm, mp3 or hls, or several separated by commas", strings.TrimSpace(item))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
 	}
-	f, err := recorder.ParseFormat(strings.TrimSpace(s))
-	if err != nil {
-		return nil, fmt.Errorf("recordType %q is not supported: use mp4 or webm", s)
+	// The page is captured once, as H264 or as VP8: webm (VP8) and the H264 outputs exclude each other.
+	if slices.Contains(out, recorder.WebM) && (slices.Contains(out, recorder.MP4) || slices.Contains(out, recorder.HLS)) {
+		return nil, errors.New("recordType: webm cannot be combined with mp4 or hls (VP8 and H264 video); mp3 goes with either")
 	}
-	return []recorder.Format{f}, nil
+	return out, nil
 }
 
 // NewJob validates a start request into a worker job, with the error that names what is wrong.

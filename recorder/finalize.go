@@ -30,14 +30,12 @@ type Info struct {
 //   - mp4: video copied (H264 only), Opus transcoded to AAC 160 kb/s,
 //     moov atom in front (+faststart);
 //   - webm: everything copied (VP8/VP9, Opus); ffmpeg writes Cues and
-//     Duration.
+//     Duration;
+//   - mp3: the audio alone, 192 kb/s.
 //
 // ffmpeg writes a temporary file next to dst that is renamed to dst on
 // success and removed on failure. src is left as it is.
 func Finalize(ctx context.Context, src, dst string, f Format) (Info, error) {
-	if f != MP4 && f != WebM {
-		return Info{}, fmt.Errorf("recorder: unknown format %q (want %q or %q)", string(f), MP4, WebM)
-	}
 	video, audio, err := sourceCodecs(src)
 	if err != nil {
 		return Info{}, err
@@ -62,12 +60,16 @@ func Finalize(ctx context.Context, src, dst string, f Format) (Info, error) {
 		}
 	}()
 
-	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-i", src, "-map", "0:v:0"}
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", src}
+	if f != MP3 {
+		args = append(args, "-map", "0:v:0")
+	}
 	if audio != "" {
 		args = append(args, "-map", "0:a:0")
 	}
 	switch f {
+	case MP3:
+		args = append(args, "-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3")
 	case MP4:
 		args = append(args, "-c:v", "copy", "-c:a", "aac", "-b:a", "160k",
 			"-movflags", "+faststart", "-f", "mp4")
@@ -79,7 +81,7 @@ func Finalize(ctx context.Context, src, dst string, f Format) (Info, error) {
 		return Info{}, fmt.Errorf("recorder: finalize %s: %w", src, err)
 	}
 
-	dur, err := probeDuration(ctx, tmp)
+	dur, err := Duration(ctx, tmp)
 	if err != nil {
 		return Info{}, fmt.Errorf("recorder: finalize %s: %w", src, err)
 	}
@@ -168,9 +170,9 @@ func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// probeDuration returns the container duration ffprobe reports (0 if it
+// Duration is a media file's duration as ffprobe reads it, an HLS playlist's too (0 if it
 // reports none).
-func probeDuration(ctx context.Context, path string) (time.Duration, error) {
+func Duration(ctx context.Context, path string) (time.Duration, error) {
 	out, err := runTool(ctx, "ffprobe", "-v", "error", "-show_entries", "format=duration",
 		"-of", "default=noprint_wrappers=1:nokey=1", path)
 	if err != nil {

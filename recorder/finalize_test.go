@@ -198,7 +198,7 @@ func TestFinalizeErrors(t *testing.T) {
 	}{
 		{"VP8 to mp4", vp8src, MP4, "recorder: mp4 needs H264 video, got VP8"},
 		{"H264 to webm", h264src, WebM, "recorder: webm needs VP8 or VP9 video, got H264"},
-		{"unknown format", vp8src, Format("avi"), `unknown format "avi"`},
+		{"unknown format", vp8src, Format("avi"), `"avi" is not a file format`},
 		{"missing source", filepath.Join(dir, "missing.mkv"), WebM, "no such file"},
 		{"garbage", garbage, WebM, "not a Matroska recording"},
 	} {

@@ -2,8 +2,8 @@ package recorder
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,7 +73,7 @@ type audioSettings struct {
 // its frame channel after a fatal error, which would make the next
 // BlockWriter.Write block forever.
 type fileSink struct {
-	f        *os.File
+	f        io.WriteCloser
 	n        atomic.Int64
 	mu       sync.Mutex
 	err      error

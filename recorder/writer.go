@@ -3,6 +3,7 @@ package recorder
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sync"
@@ -81,6 +82,20 @@ type Writer struct {
 // Nothing is written before the first video keyframe, whose PTS becomes
 // time 0 of the file; the track headers are taken from it.
 func Create(path string, video media.Track, audio *media.Track) (*Writer, error) {
+	w, err := newWriter(path, video, audio)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: create: %w", err)
+	}
+	w.sink = &fileSink{f: f}
+	return w, nil
+}
+
+// newWriter prepares a Writer for the tracks, without its output.
+func newWriter(path string, video media.Track, audio *media.Track) (*Writer, error) {
 	if !video.Codec.IsVideo() {
 		return nil, fmt.Errorf("recorder: video track has codec %s, want H264, VP8 or VP9", codecName(video.Codec))
 	}
@@ -122,11 +137,17 @@ func Create(path string, video media.Track, audio *media.Track) (*Writer, error)
 			Audio: &audioSettings{SamplingFrequency: 48000, Channels: uint64(ch)},
 		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	return w, nil
+}
+
+// NewStream writes the same Matroska stream as Create to out (a pipe to another program,
+// say), which Close closes. name stands for out in error messages.
+func NewStream(out io.WriteCloser, name string, video media.Track, audio *media.Track) (*Writer, error) {
+	w, err := newWriter(name, video, audio)
 	if err != nil {
-		return nil, fmt.Errorf("recorder: create: %w", err)
+		return nil, err
 	}
-	w.sink = &fileSink{f: f}
+	w.sink = &fileSink{f: out}
 	return w, nil
 }
 

@@ -14,13 +14,13 @@ import (
 )
 
 func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"mp4": MP4, "MP4": MP4, " WebM ": WebM, "webm": WebM} {
+	for in, want := range map[string]Format{"mp4": MP4, "MP4": MP4, " WebM ": WebM, "webm": WebM, "mp3": MP3, "HLS": HLS} {
 		got, err := ParseFormat(in)
 		if err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "mkv", "mp3", "web m"} {
+	for _, in := range []string{"", "mkv", "aac", "web m"} {
 		if _, err := ParseFormat(in); err == nil || !strings.Contains(err.Error(), "unknown format") {
 			t.Errorf("ParseFormat(%q) error = %v, want unknown format", in, err)
 		}

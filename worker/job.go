@@ -15,8 +15,11 @@ type Job struct {
 	URL      string `json:"url"`
 	Width    int    `json:"width"`
 	Height   int    `json:"height"`
-	// Record lists the files to write while pushing; empty pushes without recording.
+	// Record lists the recordings to make while pushing (mp4, webm, mp3, hls); empty pushes
+	// without recording.
 	Record []recorder.Format `json:"record,omitempty"`
+	// Endpoints are RTMP(S) URLs to push to from the start.
+	Endpoints []string `json:"endpoints,omitempty"`
 	// ChromeSwitches is Ant Media's extraChromeSwitches, validated by browser.ParseSwitches.
 	ChromeSwitches string `json:"chromeSwitches,omitempty"`
 	// Token is the publish token given with the start call.
@@ -65,4 +68,6 @@ type Recording struct {
 	Size      int64           `json:"size"`
 	// Partial marks a recording cut short by a failure or crash.
 	Partial bool `json:"partial,omitempty"`
+	// Merged marks the join of a session's parts (recording toggled off and on).
+	Merged bool `json:"merged,omitempty"`
 }

@@ -25,26 +25,24 @@ type recording struct {
 }
 
 type sidecar struct {
-	StreamID  string          `json:"streamId"`
-	Format    recorder.Format `json:"format"`
-	StartedAt time.Time       `json:"startedAt"`
-	FileName  string          `json:"fileName"` // in streams/
+	StreamID string `json:"streamId"`
+	// Formats are the files to make of it (mp4, webm, mp3); those not made yet, after a failure.
+	Formats   []recorder.Format `json:"formats"`
+	StartedAt time.Time         `json:"startedAt"`
+	Base      string            `json:"base"` // the files' name without extension, in streams/
 }
 
-func newRecording(dataDir, streamID string, f recorder.Format, video media.Track, audio *media.Track) (*recording, error) {
+func newRecording(dataDir, streamID string, formats []recorder.Format, video media.Track, audio *media.Track) (*recording, error) {
 	started := time.Now().UTC()
 	base := streamID + "-" + started.Format("20060102-150405")
 	r := &recording{
-		partial: filepath.Join(dataDir, "recording", base+".mkv"),
-		meta:    sidecar{StreamID: streamID, Format: f, StartedAt: started, FileName: base + "." + string(f)},
+		partial: freeName(filepath.Join(dataDir, "recording", base+".mkv")),
+		meta:    sidecar{StreamID: streamID, Formats: formats, StartedAt: started, Base: base},
 	}
-	meta, err := json.Marshal(r.meta)
-	if err != nil {
+	if err := r.meta.save(r.partial); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(r.partial+".json", meta, 0o640); err != nil {
-		return nil, fmt.Errorf("recording: %w", err)
-	}
+	var err error
 	r.writer, err = recorder.Create(r.partial, video, audio)
 	if err != nil {
 		os.Remove(r.partial + ".json")
@@ -53,26 +51,54 @@ func newRecording(dataDir, streamID string, f recorder.Format, video media.Track
 	return r, nil
 }
 
-// finish closes the incremental file and turns it into the deliverable in streamsDir.
-func (r *recording) finish(ctx context.Context, log zerolog.Logger, streamsDir string, partial bool) (Recording, error) {
+func (m sidecar) save(partial string) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(partial+".json", b, 0o640); err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	return nil
+}
+
+// finish closes the incremental file and turns it into the deliverables in streamsDir.
+func (r *recording) finish(ctx context.Context, log zerolog.Logger, streamsDir string, partial bool) ([]Recording, error) {
 	if err := r.writer.Close(); err != nil {
-		return Recording{}, err
+		return nil, err
 	}
 	st := r.writer.Stats()
 	log.Debug().Int64("video", st.VideoFrames).Int64("audio", st.AudioFrames).Int64("dropped", st.Dropped).Msg("recording closed")
 	return finishFile(ctx, r.partial, r.meta, streamsDir, partial)
 }
 
-func finishFile(ctx context.Context, src string, meta sidecar, streamsDir string, partial bool) (Recording, error) {
-	dst := freeName(filepath.Join(streamsDir, meta.FileName))
-	info, err := recorder.Finalize(ctx, src, dst, meta.Format)
-	if err != nil {
-		return Recording{}, err
+// finishFile makes each format's file from the Matroska file src. The source stays while a
+// format could not be made, its sidecar naming only what is left, for the next start to retry.
+func finishFile(ctx context.Context, src string, meta sidecar, streamsDir string, partial bool) ([]Recording, error) {
+	var recs []Recording
+	var left []recorder.Format
+	var errs []error
+	for _, f := range meta.Formats {
+		dst := freeName(filepath.Join(streamsDir, meta.Base+"."+string(f)))
+		info, err := recorder.Finalize(ctx, src, dst, f)
+		if err != nil {
+			left = append(left, f)
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		recs = append(recs, Recording{StreamID: meta.StreamID, Format: f, Path: dst, StartedAt: meta.StartedAt,
+			Duration: info.Duration, Size: info.Size, Partial: partial})
 	}
-	os.Remove(src)
-	os.Remove(src + ".json")
-	return Recording{StreamID: meta.StreamID, Format: meta.Format, Path: dst, StartedAt: meta.StartedAt,
-		Duration: info.Duration, Size: info.Size, Partial: partial}, nil
+	if len(left) == 0 {
+		os.Remove(src)
+		os.Remove(src + ".json")
+		return recs, nil
+	}
+	meta.Formats = left
+	if err := meta.save(src); err != nil {
+		errs = append(errs, err)
+	}
+	return recs, errors.Join(errs...)
 }
 
 // freeName returns path, or path with _2, _3 … before the extension when it is taken.
@@ -98,33 +124,34 @@ func (w *Worker) Recover(ctx context.Context) ([]Recording, error) {
 	var errs []error
 	for _, m := range metas {
 		src := strings.TrimSuffix(m, ".json")
-		rec, err := recoverOne(ctx, m, src, w.StreamsDir())
+		saved, err := recoverOne(ctx, m, src, w.StreamsDir())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recover %s: %w", filepath.Base(src), err))
-			continue
 		}
-		w.cfg.Log.Info().Str("streamId", rec.StreamID).Str("file", rec.Path).
-			Dur("duration", rec.Duration).Msg("recovered a recording cut short by a crash")
-		recs = append(recs, rec)
+		for _, rec := range saved {
+			w.cfg.Log.Info().Str("streamId", rec.StreamID).Str("file", rec.Path).
+				Dur("duration", rec.Duration).Msg("recovered a recording cut short by a crash")
+		}
+		recs = append(recs, saved...)
 	}
 	return recs, errors.Join(errs...)
 }
 
-func recoverOne(ctx context.Context, metaPath, src, streamsDir string) (Recording, error) {
+func recoverOne(ctx context.Context, metaPath, src, streamsDir string) ([]Recording, error) {
 	b, err := os.ReadFile(metaPath)
 	if err != nil {
-		return Recording{}, err
+		return nil, err
 	}
 	var meta sidecar
 	if err := json.Unmarshal(b, &meta); err != nil {
-		return Recording{}, err
+		return nil, err
 	}
 	if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
 		os.Remove(metaPath) // the crash came before the first frame: nothing to save
-		return Recording{}, errors.New("no media was written")
+		return nil, errors.New("no media was written")
 	}
 	if err := recorder.Repair(src); err != nil {
-		return Recording{}, err
+		return nil, err
 	}
 	return finishFile(ctx, src, meta, streamsDir, true)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,12 +31,13 @@ type session struct {
 	workDir string
 	began   time.Time
 
-	br   *browser.Browser
-	in   *ingest.Session
-	live *rooms.Stream // the session as a stream viewers can play; nil without a hub
-	rec  *recording    // nil when not recording, or until the first frame
-	gate *startGate    // holds the recording until the page's start signal; nil when it need not
-	sig  *signals
+	br    *browser.Browser
+	in    *ingest.Session
+	live  *rooms.Stream    // the session as a stream viewers can play; nil without a hub
+	rec   *recordingSwitch // the file recordings, turned on and off; nil for a push alone
+	outs  *liveOutputs     // HLS and pushes
+	parts []Recording      // recordings finished while the session runs (recording toggled off)
+	sig   *signals
 
 	// ctx lives as long as the session: it ends the page watchers at teardown.
 	ctx    context.Context
@@ -44,6 +46,7 @@ type session struct {
 	mu       sync.Mutex
 	state    State
 	activeAt time.Time
+	formats  []recorder.Format // of the next recording the switch makes
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
@@ -55,15 +58,18 @@ var errStopped = errors.New("stopped before it started")
 
 func newSession(w *Worker, job Job) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	var gate *startGate
-	if job.AwaitStartSignal && len(job.Record) > 0 {
-		gate = &startGate{}
-	}
-	return &session{w: w, job: job, began: time.Now(), state: Starting, gate: gate,
+	s := &session{w: w, job: job, began: time.Now(), state: Starting,
 		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
 		sig: newSignals(),
 		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), done: make(chan struct{})}
+	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
+	s.rec = &recordingSwitch{}
+	s.formats = fileFormats(job.Record)
+	if len(s.formats) > 0 && !job.AwaitStartSignal {
+		s.rec.turnOn()
+	}
+	return s
 }
 
 func (s *session) setState(st State, reason string, recs []Recording) {
@@ -155,10 +161,6 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := s.goLive(); err != nil {
 		return err
 	}
-	videoCodec := media.H264
-	if s.recordsAs(recorder.WebM) {
-		videoCodec = media.VP8
-	}
 	in, err := s.w.cfg.Ingest.NewSession(filepath.Base(s.workDir), ingest.Config{
 		OnReady: s.onFirstFrame, Log: s.log, VideoBitrate: videoBitrate(s.job.Width, s.job.Height),
 		Relay: s.relay,
@@ -170,7 +172,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	s.in = in
 	s.mu.Unlock()
 	if err := br.StartCapture(ctx, browser.CaptureOptions{
-		IngestURL: in.URL(), Secret: in.Secret(), VideoCodec: string(videoCodec),
+		IngestURL: in.URL(), Secret: in.Secret(), VideoCodec: string(s.videoCodec()),
 		VideoBitrate: videoBitrate(s.job.Width, s.job.Height), AudioBitrate: ingest.OpusBitrate,
 		FrameRate: 30, Width: s.job.Width, Height: s.job.Height,
 	}); err != nil {
@@ -208,8 +210,8 @@ func (s *session) awaitStart(ctx context.Context) error {
 		return ctx.Err()
 	}
 	s.log.Info().Msg("the page signalled its start: recording")
-	if s.gate != nil {
-		s.gate.release()
+	if len(s.formats) > 0 {
+		s.rec.turnOn()
 		s.in.RequestKeyframe(0)
 	}
 	return nil
@@ -221,14 +223,7 @@ func (s *session) goLive() error {
 		return nil
 	}
 	live, err := s.w.cfg.Hub.Add(rooms.StreamInfo{ID: s.job.StreamID, Kind: rooms.KindMediaPush, Name: s.job.StreamID},
-		func() {
-			s.mu.Lock()
-			in := s.in
-			s.mu.Unlock()
-			if in != nil {
-				in.RequestKeyframe(0)
-			}
-		})
+		s.requestKeyframe)
 	if err != nil {
 		return err
 	}
@@ -236,6 +231,16 @@ func (s *session) goLive() error {
 	s.live = live
 	s.mu.Unlock()
 	return nil
+}
+
+// requestKeyframe asks the page's encoder for a keyframe, for a new viewer or output.
+func (s *session) requestKeyframe() {
+	s.mu.Lock()
+	in := s.in
+	s.mu.Unlock()
+	if in != nil {
+		in.RequestKeyframe(0)
+	}
 }
 
 // relay passes the captured RTP to the session's live viewers.
@@ -267,33 +272,57 @@ func videoBitrate(w, h int) int {
 	return min(max(w*h*9/2, 1_000_000), 8_000_000)
 }
 
-// onFirstFrame opens the recording when media starts flowing.
+// onFirstFrame starts the recording and the live outputs when media starts flowing.
 func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
 	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
-	if len(s.job.Record) == 0 {
-		return discard{}, nil
+	hlsName := ""
+	if slices.Contains(s.job.Record, recorder.HLS) {
+		hlsName = s.job.StreamID + "-" + time.Now().UTC().Format("20060102-150405")
 	}
-	open := func() (ingest.Sink, error) {
-		rec, err := newRecording(s.w.cfg.DataDir, s.job.StreamID, s.job.Record[0], video, audio)
-		if err != nil {
+	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
+	for _, target := range s.job.Endpoints {
+		if _, err := s.outs.add(target); err != nil {
 			return nil, err
 		}
+	}
+	s.rec.setOpener(func() (*recording, error) {
 		s.mu.Lock()
-		s.rec = rec
+		formats := s.formats
 		s.mu.Unlock()
-		return rec.writer, nil
-	}
-	if s.gate == nil {
-		return open()
-	}
-	s.gate.setOpener(open)
-	return s.gate, nil
+		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, video, audio)
+	})
+	return fanout{s.rec, s.outs}, nil
 }
 
-type discard struct{}
+// fileFormats are the formats made from the recording file: all but the live ones.
+func fileFormats(all []recorder.Format) []recorder.Format {
+	var out []recorder.Format
+	for _, f := range all {
+		if !f.Live() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
-func (discard) WriteVideo(media.Sample) error { return nil }
-func (discard) WriteAudio(media.Sample) error { return nil }
+// fanout writes to the recording first (it may make a track wait), then to the live outputs
+// (they never do).
+type fanout struct {
+	rec  ingest.Sink
+	live ingest.Sink
+}
+
+func (f fanout) WriteVideo(smp media.Sample) error {
+	err := f.rec.WriteVideo(smp)
+	f.live.WriteVideo(smp) //nolint:errcheck // live outputs never fail a write
+	return err
+}
+
+func (f fanout) WriteAudio(smp media.Sample) error {
+	err := f.rec.WriteAudio(smp)
+	f.live.WriteAudio(smp) //nolint:errcheck // live outputs never fail a write
+	return err
+}
 
 // watch ends an ACTIVE session when its browser dies, its media stops, its recording fails
 // or it is asked to stop.
@@ -334,22 +363,14 @@ func (s *session) teardown(final State, reason string) {
 	if s.live != nil {
 		s.live.Close("the session ended")
 	}
-	var recs []Recording
-	s.mu.Lock()
-	rec := s.rec
-	s.mu.Unlock()
-	if rec != nil {
-		// Finishing must not depend on the caller's context: a file half made helps nobody.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		r, err := rec.finish(ctx, s.log, s.w.StreamsDir(), final != Complete)
-		cancel()
-		if err != nil {
-			s.log.Error().Err(err).Msg("finishing the recording failed; the partial file is kept for recovery")
-			if final == Complete {
-				final, reason = Failed, "finishing the recording failed: "+err.Error()
-			}
-		} else {
-			recs = append(recs, r)
+	// Finishing must not depend on the caller's context: a file half made helps nobody.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	recs, err := s.finishAll(ctx, final != Complete)
+	cancel()
+	if err != nil {
+		s.log.Error().Err(err).Msg("finishing the recordings failed; unfinished files are kept for recovery")
+		if final == Complete {
+			final, reason = Failed, "finishing the recording failed: "+err.Error()
 		}
 	}
 	if s.br != nil {
@@ -406,13 +427,13 @@ func (s *session) progress() Progress {
 	if !s.activeAt.IsZero() {
 		p.Elapsed = time.Since(s.activeAt)
 	}
-	rec, in, br := s.rec, s.in, s.br
+	in, br := s.in, s.br
 	s.mu.Unlock()
 	if in != nil {
 		st := in.Stats()
 		p.VideoFrames, p.AudioFrames, p.Received = st.VideoFrames, st.AudioFrames, st.Bytes
 	}
-	if rec != nil {
+	if rec := s.rec.current(); rec != nil {
 		p.Recorded = rec.writer.Stats().Bytes
 	}
 	if br != nil {

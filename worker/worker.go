@@ -13,6 +13,7 @@ import (
 
 	"mediapush/browser"
 	"mediapush/ingest"
+	"mediapush/recorder"
 	"mediapush/rooms"
 )
 
@@ -177,4 +178,41 @@ func (w *Worker) Close(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SetRecording turns a running session's recording on (in formats, or as before) or off.
+// Turning it off finishes the file and returns it (also announced in an event).
+func (w *Worker) SetRecording(ctx context.Context, streamID string, on bool, formats []recorder.Format) ([]Recording, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return nil, err
+	}
+	return s.setRecording(ctx, on, formats)
+}
+
+// AddEndpoint starts pushing a session to an RTMP(S) URL and returns the endpoint's id.
+func (w *Worker) AddEndpoint(streamID, target string) (string, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return "", err
+	}
+	return s.outs.add(target)
+}
+
+// RemoveEndpoint stops one of a session's pushes.
+func (w *Worker) RemoveEndpoint(ctx context.Context, streamID, id string) error {
+	s, err := w.get(streamID)
+	if err != nil {
+		return err
+	}
+	return s.outs.remove(ctx, id)
+}
+
+// Endpoints lists a session's pushes with their state.
+func (w *Worker) Endpoints(streamID string) ([]Endpoint, error) {
+	s, err := w.get(streamID)
+	if err != nil {
+		return nil, err
+	}
+	return s.outs.endpoints(), nil
 }

@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"mediapush/output"
+	"mediapush/worker"
+)
+
+// SetRecording turns the recording of a running session on or off (Ant Media's
+// PUT broadcasts/{id}/recording/{true|false}); recordType, when given, says in what.
+func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, recordType string) ([]worker.Recording, error) {
+	formats, err := parseRecordTypes(recordType)
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	recs, err := s.runner.SetRecording(ctx, streamID, on, formats)
+	switch {
+	case errors.Is(err, worker.ErrNotFound):
+		return nil, notFound("no session with stream id %s is running", streamID)
+	case errors.Is(err, worker.ErrRecording), errors.Is(err, worker.ErrNotRecording):
+		return nil, &Error{Code: 409, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
+	case err != nil:
+		return recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
+	}
+	return recs, nil
+}
+
+// AddEndpoint starts pushing a running session to an RTMP(S) URL.
+func (s *Service) AddEndpoint(streamID, target string) (string, error) {
+	if err := output.CheckRTMP(target); err != nil {
+		return "", badRequest(err)
+	}
+	id, err := s.runner.AddEndpoint(streamID, target)
+	switch {
+	case errors.Is(err, worker.ErrNotFound):
+		return "", notFound("no session with stream id %s is running", streamID)
+	case err != nil:
+		return "", &Error{Code: 409, Message: err.Error()}
+	}
+	return id, nil
+}
+
+// RemoveEndpoint stops one push of a session.
+func (s *Service) RemoveEndpoint(ctx context.Context, streamID, id string) error {
+	if id == "" {
+		return badRequest(errors.New("endpointServiceId is mandatory"))
+	}
+	err := s.runner.RemoveEndpoint(ctx, streamID, id)
+	switch {
+	case errors.Is(err, worker.ErrNotFound):
+		return notFound("no session with stream id %s is running", streamID)
+	case errors.Is(err, worker.ErrNoEndpoint):
+		return notFound("stream %s has no endpoint %s", streamID, id)
+	}
+	return err
+}

@@ -1,0 +1,194 @@
+package output
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"mediapush/recorder"
+)
+
+// run keeps ffmpeg going until Close: one attempt after another, pausing between them.
+func (o *Output) run() {
+	defer close(o.done)
+	pause := firstPause
+	for {
+		began := time.Now()
+		err := o.attempt()
+		if errors.Is(err, errClosing) {
+			return
+		}
+		if !o.spec.Restart {
+			o.spec.Log.Error().Err(err).Str("output", o.spec.Name).Msg("output failed; the recording goes on without it")
+			o.set(Failed, err)
+			o.drain()
+			return
+		}
+		if time.Since(began) > 2*lastPause {
+			pause = firstPause // it had been running a while: a fresh failure
+		}
+		o.spec.Log.Warn().Err(err).Str("output", o.spec.Name).Dur("retryIn", pause).Msg("output stopped; retrying")
+		o.set(Retrying, err)
+		if !o.sleep(pause) {
+			return
+		}
+		pause = min(2*pause, lastPause)
+	}
+}
+
+// sleep waits d while throwing away the media of the pause; false when the output closes.
+func (o *Output) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return false
+		case <-t.C:
+			o.waitKey.Store(true)
+			return true
+		case <-o.queue:
+			o.dropped.Add(1)
+		}
+	}
+}
+
+// drain throws away queued media until Close, for an output that has failed for good.
+func (o *Output) drain() {
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-o.queue:
+			o.dropped.Add(1)
+		}
+	}
+}
+
+// attempt runs ffmpeg once, feeding it until it exits or the output closes.
+func (o *Output) attempt() error {
+	o.set(Connecting, nil)
+	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-f", "matroska", "-i", "pipe:0"}, o.spec.Args...)
+	cmd := exec.Command("ffmpeg", args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	var stderr tail
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting ffmpeg: %w", err)
+	}
+	o.mu.Lock()
+	o.cmd = cmd
+	o.mu.Unlock()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	w, err := recorder.NewStream(stdin, o.spec.Name, o.video, o.audio)
+	if err != nil {
+		stdin.Close()
+		<-exited
+		return err
+	}
+	if o.spec.Keyframe != nil {
+		o.spec.Keyframe()
+	}
+	o.waitKey.Store(true)
+	fed := o.feed(w, exited)
+	closeErr := w.Close() // ends ffmpeg's input: it finishes its output and exits
+	var exitErr error
+	select {
+	case exitErr = <-exited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill() //nolint:errcheck // it would not finish
+		exitErr = <-exited
+	}
+	if errors.Is(fed, errClosing) {
+		if exitErr != nil {
+			return fmt.Errorf("ffmpeg: %v: %s", exitErr, stderr.String())
+		}
+		if closeErr != nil && !isPipeClosed(closeErr) {
+			return closeErr
+		}
+		return errClosing
+	}
+	if exitErr != nil {
+		return fmt.Errorf("ffmpeg: %v: %s", exitErr, stderr.String())
+	}
+	return fmt.Errorf("ffmpeg ended: %v", fed)
+}
+
+// feed writes queued samples to w until the output closes (errClosing) or ffmpeg fails.
+func (o *Output) feed(w *recorder.Writer, exited <-chan error) error {
+	running := false
+	for {
+		select {
+		case <-o.stop:
+			// Finish with what is queued: the last seconds belong in the files.
+			for {
+				select {
+				case it := <-o.queue:
+					if err := o.write(w, it); err != nil {
+						return err
+					}
+				default:
+					return errClosing
+				}
+			}
+		case err := <-exited:
+			return fmt.Errorf("ffmpeg exited: %v", err)
+		case it := <-o.queue:
+			if err := o.write(w, it); err != nil {
+				return err
+			}
+			if !running && it.video {
+				running = true
+				o.set(Running, nil)
+			}
+		}
+	}
+}
+
+func (o *Output) write(w *recorder.Writer, it item) error {
+	if it.video {
+		return w.WriteVideo(it.s)
+	}
+	if o.audio == nil {
+		return nil
+	}
+	return w.WriteAudio(it.s)
+}
+
+func isPipeClosed(err error) bool {
+	return errors.Is(err, io.ErrClosedPipe) || strings.Contains(err.Error(), "broken pipe") ||
+		strings.Contains(err.Error(), "file already closed")
+}
+
+// tail keeps the last lines ffmpeg wrote to stderr, for the error message.
+type tail struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if t.buf.Len() > 4096 {
+		b := t.buf.Bytes()[t.buf.Len()-2048:]
+		t.buf.Reset()
+		t.buf.Write(b)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(t.buf.String())
+}

@@ -1,0 +1,105 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"mediapush/recorder"
+)
+
+// mergeSessionParts joins, for each format recorded more than once in a session (recording
+// toggled off and on), its parts into one file. The parts stay as they are.
+func mergeSessionParts(ctx context.Context, parts []Recording, dir string) ([]Recording, error) {
+	byFormat := map[recorder.Format][]Recording{}
+	var order []recorder.Format
+	for _, p := range parts {
+		if len(byFormat[p.Format]) == 0 {
+			order = append(order, p.Format)
+		}
+		byFormat[p.Format] = append(byFormat[p.Format], p)
+	}
+	var out []Recording
+	var errs []string
+	for _, f := range order {
+		if len(byFormat[f]) < 2 {
+			continue
+		}
+		m, err := mergeParts(ctx, byFormat[f], dir)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("merging parts: %s", strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// mergeParts concatenates parts (one format, in order) without re-encoding. Each part becomes a
+// chapter whose title says when it was recorded and how long the pause before it was: the
+// gaps are marked, not hidden.
+func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, error) {
+	first := parts[0]
+	base := strings.TrimSuffix(filepath.Base(first.Path), filepath.Ext(first.Path))
+	dst := freeName(filepath.Join(dir, base+"-merged."+string(first.Format)))
+	tmp, err := os.MkdirTemp(dir, ".merge-")
+	if err != nil {
+		return Recording{}, err
+	}
+	defer os.RemoveAll(tmp)
+
+	var list, meta strings.Builder
+	meta.WriteString(";FFMETADATA1\n")
+	var at time.Duration
+	var partial bool
+	for i, p := range parts {
+		fmt.Fprintf(&list, "file '%s'\n", strings.ReplaceAll(p.Path, "'", `'\''`))
+		title := fmt.Sprintf("Part %d, recorded from %s UTC", i+1, p.StartedAt.UTC().Format("15:04:05"))
+		if i > 0 {
+			prev := parts[i-1]
+			gap := p.StartedAt.Sub(prev.StartedAt.Add(prev.Duration))
+			title += fmt.Sprintf(" after a %.1f s pause", max(gap, 0).Seconds())
+		}
+		fmt.Fprintf(&meta, "[CHAPTER]\nTIMEBASE=1/1000\nSTART=%d\nEND=%d\ntitle=%s\n",
+			at.Milliseconds(), (at + p.Duration).Milliseconds(), title)
+		at += p.Duration
+		partial = partial || p.Partial
+	}
+	listFile, metaFile := filepath.Join(tmp, "parts.txt"), filepath.Join(tmp, "chapters.txt")
+	if err := os.WriteFile(listFile, []byte(list.String()), 0o600); err != nil {
+		return Recording{}, err
+	}
+	if err := os.WriteFile(metaFile, []byte(meta.String()), 0o600); err != nil {
+		return Recording{}, err
+	}
+	out := filepath.Join(tmp, "merged."+string(first.Format))
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", listFile,
+		"-i", metaFile, "-map", "0", "-map_metadata", "1", "-map_chapters", "1", "-c", "copy"}
+	if first.Format == recorder.MP4 {
+		args = append(args, "-movflags", "+faststart")
+	}
+	cmd := exec.CommandContext(ctx, "ffmpeg", append(args, out)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return Recording{}, fmt.Errorf("%s: ffmpeg: %v: %s", first.Format, err, strings.TrimSpace(string(b)))
+	}
+	dur, err := recorder.Duration(ctx, out)
+	if err != nil {
+		return Recording{}, err
+	}
+	if err := os.Rename(out, dst); err != nil {
+		return Recording{}, err
+	}
+	st, err := os.Stat(dst)
+	if err != nil {
+		return Recording{}, err
+	}
+	return Recording{StreamID: first.StreamID, Format: first.Format, Path: dst, StartedAt: first.StartedAt,
+		Duration: dur, Size: st.Size(), Partial: partial, Merged: true}, nil
+}

@@ -1,0 +1,102 @@
+package worker
+
+import (
+	"sync"
+	"time"
+
+	"mediapush/media"
+)
+
+// recordingSwitch turns the recording of a session on and off (Ant Media's recording toggle,
+// a page's start signal). Each time it is turned on a new recording begins, at the next
+// keyframe and at time zero; turning it off hands the recording over to be finished.
+type recordingSwitch struct {
+	mu     sync.Mutex
+	open   func() (*recording, error) // makes a recording; set once media flows
+	on     bool
+	cur    *recording
+	offset time.Duration // session PTS of the current recording's first frame
+	err    error
+}
+
+// setOpener gives the switch the function that makes a recording.
+func (r *recordingSwitch) setOpener(open func() (*recording, error)) {
+	r.mu.Lock()
+	r.open = open
+	r.mu.Unlock()
+}
+
+// turnOn starts a recording at the next keyframe; false if one is on already.
+func (r *recordingSwitch) turnOn() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.on {
+		return false
+	}
+	r.on = true
+	return true
+}
+
+// turnOff stops recording and returns the recording to finish: nil when none had begun (no
+// keyframe yet). wasOn is false if recording was off already.
+func (r *recordingSwitch) turnOff() (rec *recording, wasOn bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, wasOn = r.cur, r.on
+	r.cur, r.on = nil, false
+	return rec, wasOn
+}
+
+// current is the recording being written, if any.
+func (r *recordingSwitch) current() *recording {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+// The recording is written without the lock held: its writer may make one track wait for the
+// other. A write that fails because the recording was just turned off is no failure.
+
+func (r *recordingSwitch) WriteVideo(s media.Sample) error {
+	r.mu.Lock()
+	if r.err != nil || !r.on || r.open == nil || (r.cur == nil && !s.Keyframe) {
+		err := r.err
+		r.mu.Unlock()
+		return err
+	}
+	if r.cur == nil {
+		if r.cur, r.err = r.open(); r.err != nil {
+			r.mu.Unlock()
+			return r.err
+		}
+		r.offset = s.PTS
+	}
+	rec, offset := r.cur, r.offset
+	r.mu.Unlock()
+	s.PTS -= offset
+	return r.check(rec, rec.writer.WriteVideo(s))
+}
+
+func (r *recordingSwitch) WriteAudio(s media.Sample) error {
+	r.mu.Lock()
+	rec, offset := r.cur, r.offset
+	r.mu.Unlock()
+	if rec == nil || s.PTS < offset {
+		return nil
+	}
+	s.PTS -= offset
+	return r.check(rec, rec.writer.WriteAudio(s))
+}
+
+func (r *recordingSwitch) check(rec *recording, err error) error {
+	if err == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != rec {
+		return nil
+	}
+	r.err = err
+	return err
+}
