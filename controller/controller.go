@@ -13,6 +13,7 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/ingest"
+	"mediapush/legs"
 	"mediapush/rooms"
 	"mediapush/worker"
 )
@@ -50,6 +51,7 @@ type Controller struct {
 	ingest *ingest.Server
 	worker *worker.Worker
 	hub    *rooms.Hub
+	legs   *legs.Recorder
 	echo   *echo.Echo
 	log    zerolog.Logger
 	// baseURL is Config.BaseURL.
@@ -92,6 +94,8 @@ func Open(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.svc.runner = c.worker
+	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.worker.StreamsDir(), c.svc.addLeg, cfg.Log)
+	c.svc.legs = c.legs
 	c.recover()
 
 	c.echo = echo.New()
@@ -143,6 +147,7 @@ func (c *Controller) Close(ctx context.Context) error {
 	if err := c.worker.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
 	}
+	c.legs.Close(ctx)
 	c.hub.Close()
 	errs = append(errs, c.ingest.Close(), c.cat.Close())
 	return errors.Join(errs...)

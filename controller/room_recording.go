@@ -26,6 +26,8 @@ type RoomRecordingRequest struct {
 	// Layout is the composite's arrangement: grid (default) or speaker.
 	Layout           string `json:"layout"`
 	AwaitStartSignal bool   `json:"awaitStartSignal"`
+	// IndividualAudio also records each participant's own audio, one MP3 per join (default true).
+	IndividualAudio *bool `json:"individualAudio"`
 }
 
 // StartRoomRecording records a room through its layout page, as stream <room>_composite.
@@ -52,8 +54,12 @@ func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string
 		"{base}", strings.TrimSuffix(base, "/"), "{app}", url.PathEscape(app), "{roomId}", url.QueryEscape(room),
 		"{token}", url.QueryEscape(token), "{layout}", req.Layout,
 	).Replace(s.roomURL)
-	return s.StartPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
+	id, err := s.StartPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
 		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal})
+	if err == nil && (req.IndividualAudio == nil || *req.IndividualAudio) {
+		s.legs.Start(room)
+	}
+	return id, err
 }
 
 // StopRoomRecording ends a room's recording. The room's isRecording is false afterwards even

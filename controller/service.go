@@ -5,6 +5,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
+	"mediapush/legs"
 	"mediapush/output"
 	"mediapush/recorder"
 	"mediapush/rooms"
@@ -40,6 +42,7 @@ type Service struct {
 	cat        *catalog.Catalog
 	runner     Runner
 	hub        *rooms.Hub
+	legs       *legs.Recorder
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	log        zerolog.Logger
@@ -134,6 +137,25 @@ func (s *Service) OnEvent(ev worker.Event) {
 	}
 	for _, rec := range ev.Recordings {
 		s.addVoD(ctx, rec)
+	}
+	if room, ok := strings.CutSuffix(ev.StreamID, compositeSuffix); ok && ev.State.Final() {
+		s.legs.Stop(ctx, room) // however the room's recording ended
+	}
+}
+
+// addLeg lists a participant's recorded audio.
+func (s *Service) addLeg(l legs.Leg) {
+	ctx := context.Background()
+	info, _ := json.Marshal(l)
+	name := filepath.Base(l.Path)
+	v := catalog.VoD{
+		VodID: uuid.NewString(), VodName: name, StreamID: l.StreamID, StreamName: l.Name,
+		FilePath: "streams/" + name, Type: "streamVod", CreationDate: time.Now().UnixMilli(),
+		StartTime: l.Joined.UnixMilli(), Duration: l.Duration.Milliseconds(), FileSize: l.Size,
+		Format: string(recorder.MP3), Kind: "individual", Storage: "local", Info: string(info),
+	}
+	if err := s.cat.AddVoD(ctx, v); err != nil {
+		s.log.Error().Err(err).Str("participant", l.StreamID).Msg("catalog: adding the participant's audio failed")
 	}
 }
 

@@ -59,6 +59,10 @@ type vod struct {
 	Duration int64  `json:"duration"`
 	FileSize int64  `json:"fileSize"`
 	Partial  bool   `json:"partial"`
+	Format   string `json:"format"`
+	Kind     string `json:"kind"`
+	Merged   bool   `json:"merged"`
+	Info     string `json:"info"`
 }
 
 // startService runs a node on a fresh data directory; options adjust its configuration.

@@ -331,7 +331,7 @@ func TestRoomRecordingRoutes(t *testing.T) {
 	s := startService(t)
 	s.join(t, "standup", member{"yan", "Yan", "lime", 0}, nil) // camera on, silent
 	time.Sleep(100 * time.Millisecond)
-	s.join(t, "standup", member{"zoe", "Zoe", "blue", 600}, nil)
+	zoe := s.join(t, "standup", member{"zoe", "Zoe", "blue", 600}, nil)
 	r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/start", map[string]any{"layout": "speaker"})
 	started := time.Now()
 	if !r.Success || r.DataID == nil || *r.DataID != "standup_composite" {
@@ -360,6 +360,11 @@ func TestRoomRecordingRoutes(t *testing.T) {
 		{X: 0.5, Y: 0.39}: "blue", {X: 0.5, Y: 0.89}: "green",
 	}}
 	time.Sleep(time.Second)
+	// Zoe drops out and comes back: her audio is recorded as two legs.
+	zoe.Close()
+	time.Sleep(500 * time.Millisecond)
+	s.join(t, "standup", member{"zoe", "Zoe", "blue", 600}, nil)
+	time.Sleep(2 * time.Second)
 	pushed := time.Since(started)
 	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/standup/recording/stop", nil); !r.Success {
 		t.Fatalf("stop: %s", r.msg())
@@ -377,6 +382,7 @@ func TestRoomRecordingRoutes(t *testing.T) {
 	// The page changes as often as its participants' pictures: 15 fps here.
 	checkRecording(t, path, "h264", "aac", 1280, 720, pushed, 10)
 	speaker.verify(t, path)
+	checkLegs(t, s, "zoe", 2, 600)
 	for _, bad := range []struct{ path, body, want string }{
 		{"/live/rest/v1/media-push/rooms/bad%20room/recording/start", "", "room id"},
 		{"/live/rest/v1/media-push/rooms/standup/recording/start", `{"layout":"mosaic"}`, "layout"},
@@ -502,5 +508,41 @@ func TestVoxeetMarkers(t *testing.T) {
 	// Started at 1 s, ended at 5 s; each marker is seen within half a second.
 	if info.Duration < 3*time.Second || info.Duration > 5*time.Second {
 		t.Errorf("the recording lasts %s, want the 4 s between the markers", info.Duration)
+	}
+}
+
+// checkLegs checks a participant's individual audio recordings: legs files, each carrying
+// the participant's tone, listed with who and when.
+func checkLegs(t *testing.T, s *service, participant string, legs int, tone float64) {
+	t.Helper()
+	var found []vod
+	for _, v := range s.vods() {
+		if v.Kind == "individual" && v.StreamID == participant {
+			found = append(found, v)
+		}
+	}
+	if len(found) != legs {
+		t.Fatalf("%s has %d individual recordings, want %d: %+v", participant, len(found), legs, found)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, v := range found {
+		var info struct {
+			Room, ParticipantID, Name string
+			JoinedAt, LeftAt          time.Time
+		}
+		if err := json.Unmarshal([]byte(v.Info), &info); err != nil || info.ParticipantID != participant || !info.LeftAt.After(info.JoinedAt) {
+			t.Errorf("leg %s: info %q (%v)", v.VodName, v.Info, err)
+		}
+		path := s.download(v)
+		level, err := mediacheck.ToneLevel(ctx, path, tone, 0, 0)
+		silent, _ := mediacheck.ToneLevel(ctx, path, 3500, 0, 0)
+		if err != nil || level < silent+20 {
+			t.Errorf("leg %s: %.0f Hz at %.1f dB, silent band %.1f dB (%v)", v.VodName, tone, level, silent, err)
+		}
+		if v.Format != "mp3" || v.Duration < 500 {
+			t.Errorf("leg %s: %+v", v.VodName, v)
+		}
+		t.Logf("leg %s: %d ms, %.0f Hz at %.1f dB", v.VodName, v.Duration, tone, level)
 	}
 }

@@ -44,11 +44,12 @@ type Hub struct {
 	api *webrtc.API
 	log zerolog.Logger
 
-	mu      sync.Mutex
-	streams map[string]*Stream
-	closed  bool
-	wg      sync.WaitGroup
-	stop    chan struct{}
+	mu       sync.Mutex
+	streams  map[string]*Stream
+	watchers []Watcher
+	closed   bool
+	wg       sync.WaitGroup
+	stop     chan struct{}
 }
 
 // New starts a hub.

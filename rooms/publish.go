@@ -44,7 +44,15 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 		s.Close("the offer could not be answered")
 		return "", "", err
 	}
-	return answer, s.session, nil
+	s.mu.Lock()
+	announce := !s.closed // a publisher gone already is not announced, nor its end
+	s.announced = announce
+	session = s.session
+	s.mu.Unlock()
+	if announce {
+		h.notify(s.Info(), true)
+	}
+	return answer, session, nil
 }
 
 // Unpublish ends the publication whose WHIP session is session.

@@ -53,7 +53,12 @@ type Stream struct {
 	session   string // a WHIP publication's id, the capability to end it
 	onClose   func()
 	closed    bool
+	announced bool // watchers were told it started
 	done      chan struct{}
+
+	// taps receive the audio packets; copied on change, read without a lock per packet.
+	taps    atomic.Pointer[map[int]func(*rtp.Packet)]
+	nextTap int
 }
 
 // Info is a snapshot of the stream's description.
@@ -75,6 +80,7 @@ func (s *Stream) Done() <-chan struct{} { return s.done }
 type Forwarder struct {
 	s     *Stream
 	track *webrtc.TrackLocalStaticRTP
+	audio bool
 }
 
 // AddTrack adds a track of the given codec to the stream. Viewers that join later get it;
@@ -96,13 +102,18 @@ func (s *Stream) AddTrack(c webrtc.RTPCodecCapability) (*Forwarder, error) {
 	} else {
 		s.info.Audio = codecName(c.MimeType)
 	}
-	return &Forwarder{s: s, track: track}, nil
+	return &Forwarder{s: s, track: track, audio: kind == "audio"}, nil
 }
 
 // WriteRTP relays one packet. Header extensions are dropped: their ids were negotiated with
 // the publisher, not with the viewers.
 func (f *Forwarder) WriteRTP(p *rtp.Packet) {
 	f.s.lastPacket.Store(time.Now().UnixNano())
+	if f.audio {
+		for _, tap := range f.s.audioTaps() {
+			tap(p)
+		}
+	}
 	h := p.Header
 	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
 	f.track.WriteRTP(&rtp.Packet{Header: h, Payload: p.Payload}) //nolint:errcheck // a viewer that left is dropped by its own state
@@ -166,7 +177,7 @@ func (s *Stream) Close(reason string) {
 	for v := range s.viewers {
 		viewers = append(viewers, v)
 	}
-	onClose := s.onClose
+	onClose, announced := s.onClose, s.announced
 	s.mu.Unlock()
 	s.hub.forget(s)
 	if onClose != nil {
@@ -176,5 +187,8 @@ func (s *Stream) Close(reason string) {
 		v.close()
 	}
 	close(s.done)
+	if announced {
+		s.hub.notify(s.Info(), false)
+	}
 	s.hub.log.Info().Str("streamId", s.info.ID).Str("room", s.info.Room).Str("reason", reason).Msg("stream ended")
 }
