@@ -130,3 +130,22 @@ func (c *Catalog) FailUnfinished(ctx context.Context, reason string, endTime int
 	}
 	return ids, rows.Err()
 }
+
+// RunningBroadcasts lists the stream ids starting with prefix whose sessions are running.
+func (c *Catalog) RunningBroadcasts(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT stream_id FROM broadcasts
+		WHERE substr(stream_id, 1, ?)=? AND state IN ('STARTING','ACTIVE') ORDER BY stream_id`, len(prefix), prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -109,3 +109,12 @@ func (c *Catalog) DeleteVoD(ctx context.Context, id string) (VoD, error) {
 	}
 	return v, err
 }
+
+// GetVoDByName returns the VoD whose file is name.
+func (c *Catalog) GetVoDByName(ctx context.Context, name string) (VoD, error) {
+	v, err := scanVoD(c.db.QueryRowContext(ctx, `SELECT `+vodColumns+` FROM vods WHERE vod_name=?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	return v, err
+}

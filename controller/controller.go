@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,6 +16,8 @@ import (
 	"mediapush/ingest"
 	"mediapush/legs"
 	"mediapush/rooms"
+	"mediapush/storage"
+	"mediapush/webhook"
 	"mediapush/worker"
 )
 
@@ -41,7 +44,31 @@ type Config struct {
 	// BaseURL is how this node's browsers reach its pages (the {base} of RoomURL). Default: the
 	// address each request arrived on.
 	BaseURL string
-	Log     zerolog.Logger
+
+	// S3 keeps finished recordings in an S3-compatible bucket when its Bucket is set; they
+	// stay in DataDir/streams otherwise.
+	S3 storage.S3Config
+	// UploadBackoff is the first pause after a failed upload (it doubles). Default 1 s.
+	UploadBackoff time.Duration
+	// Webhook announces recordings (Recordings.Available) and sessions' states when its URL
+	// is set; its DB and Log are the controller's.
+	Webhook webhook.Config
+	// DownloadTTL is how long a signed download URL works. Default 10 minutes.
+	DownloadTTL time.Duration
+	// SignedDownloads refuses /{app}/streams files without a valid signature. Off by default:
+	// Ant Media serves them openly and players of live HLS fetch segments unsigned.
+	SignedDownloads bool
+	// PublicURL is how clients reach this node, the start of download URLs handed out by the
+	// Monitor API and webhooks (e.g. https://rec.example.com). Default: relative URLs.
+	PublicURL string
+	// Retention deletes recordings older than these ages; a negative age keeps them for ever.
+	// Default 180 days for mixes, 15 days for individual participant audio.
+	MixRetention, IndividualRetention time.Duration
+	// Now is the clock of retention; default time.Now.
+	Now func() time.Time
+	// APIToken, when set, is required (Authorization: Bearer) by every REST call.
+	APIToken string
+	Log      zerolog.Logger
 }
 
 // Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
@@ -53,7 +80,11 @@ type Controller struct {
 	hub    *rooms.Hub
 	legs   *legs.Recorder
 	echo   *echo.Echo
-	log    zerolog.Logger
+	cfg    Config
+	// stopBackground ends the uploader, the webhook outbox and retention; background waits for them.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	log            zerolog.Logger
 	// baseURL is Config.BaseURL.
 	baseURL string
 }
@@ -65,6 +96,19 @@ func Open(cfg Config) (*Controller, error) {
 	if cfg.RoomURL == "" {
 		cfg.RoomURL = DefaultRoomURL
 	}
+	if cfg.DownloadTTL == 0 {
+		cfg.DownloadTTL = DefaultDownloadTTL
+	}
+	if cfg.MixRetention == 0 {
+		cfg.MixRetention = 180 * 24 * time.Hour
+	}
+	if cfg.IndividualRetention == 0 {
+		cfg.IndividualRetention = 15 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c.cfg = cfg
 	cfg.Rooms.Log = cfg.Log
 	cat, err := catalog.Open(filepath.Join(cfg.DataDir, "catalog.db"))
 	if err != nil {
@@ -94,6 +138,13 @@ func Open(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.svc.runner = c.worker
+	if err := c.openDelivery(cfg); err != nil {
+		c.worker.Close(context.Background()) //nolint:errcheck // nothing runs yet
+		c.ingest.Close()
+		c.hub.Close()
+		cat.Close()
+		return nil, err
+	}
 	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.worker.StreamsDir(), c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
 	c.recover()
@@ -141,13 +192,16 @@ func (c *Controller) Progress(streamID string) (worker.Progress, error) {
 	return c.worker.Progress(streamID)
 }
 
-// Close stops every session (finishing its recording), then the ingest and the catalog.
+// Close stops every session (finishing its recording), then the background work, the ingest
+// and the catalog. Uploads and webhooks not done yet are kept for the next start.
 func (c *Controller) Close(ctx context.Context) error {
 	var errs []error
 	if err := c.worker.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
 	}
 	c.legs.Close(ctx)
+	c.stopBackground()
+	c.background.Wait()
 	c.hub.Close()
 	errs = append(errs, c.ingest.Close(), c.cat.Close())
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,14 +26,15 @@ var appPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // routes registers the Ant Media-compatible surface. Any application name works in the path.
 func (c *Controller) routes(e *echo.Echo) {
 	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
+	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
 
-	push := app.Group("/rest/v1/media-push")
+	push := app.Group("/rest/v1/media-push", c.checkToken)
 	push.POST("/start", c.start)
 	push.POST("/stop/:streamId", c.stop)
 	push.POST("/send-command", c.sendCommand)
 
-	v2 := app.Group("/rest/v2")
+	v2 := app.Group("/rest/v2", c.checkToken)
 	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
 	v2.GET("/broadcasts/:streamId", c.getBroadcast)
 	v2.PUT("/broadcasts/:streamId/recording/:onoff", c.setRecording)
@@ -46,6 +49,20 @@ func (c *Controller) routes(e *echo.Echo) {
 	app.GET("/streams/:file", c.streamFile)
 	app.HEAD("/streams/:file", c.streamFile)
 	app.GET("/:page", c.layoutPage)
+}
+
+// checkToken requires the API token, when one is configured, in constant time.
+func (c *Controller) checkToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		if c.cfg.APIToken == "" {
+			return next(ctx)
+		}
+		got, _ := strings.CutPrefix(ctx.Request().Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.APIToken)) != 1 {
+			return ctx.JSON(http.StatusUnauthorized, failed("a valid API token is required (Authorization: Bearer …)", ""))
+		}
+		return next(ctx)
+	}
 }
 
 func (c *Controller) checkApp(next echo.HandlerFunc) echo.HandlerFunc {
@@ -170,10 +187,18 @@ func (c *Controller) deleteVoD(ctx echo.Context) error {
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
 
-// streamFile serves a recording with range requests (players seek with them).
+// streamFile serves a recording with range requests (players seek with them); one kept in S3
+// is redirected to a pre-signed URL.
 func (c *Controller) streamFile(ctx echo.Context) error {
-	path, err := c.svc.StreamFile(ctx.Param("file"))
+	file := ctx.Param("file")
+	if err := c.svc.CheckDownload(file, ctx.QueryParams()); err != nil {
+		return answer(ctx, err, "", false)
+	}
+	path, err := c.svc.StreamFile(file)
 	if err != nil {
+		if url, ok := c.svc.StoredURL(ctx.Request().Context(), file); ok {
+			return ctx.Redirect(http.StatusFound, url)
+		}
 		return answer(ctx, err, "", false)
 	}
 	switch filepath.Ext(path) {

@@ -19,7 +19,6 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/legs"
-	"mediapush/output"
 	"mediapush/recorder"
 	"mediapush/rooms"
 	"mediapush/worker"
@@ -45,6 +44,7 @@ type Service struct {
 	legs       *legs.Recorder
 	roomURL    string // the page template of room recordings
 	streamsDir string
+	delivery   delivery
 	log        zerolog.Logger
 }
 
@@ -72,14 +72,19 @@ func (s *Service) StartPush(ctx context.Context, streamID string, req StartReque
 	if err != nil {
 		return "", badRequest(err)
 	}
-	err = s.runner.Start(ctx, job)
+	return streamID, s.run(ctx, job)
+}
+
+// run starts a validated job.
+func (s *Service) run(ctx context.Context, job worker.Job) error {
+	err := s.runner.Start(ctx, job)
 	switch {
 	case errors.Is(err, worker.ErrExists):
-		return "", &Error{Code: 409, Message: fmt.Sprintf("Session with the same streamId: %s already exists. Please stop it first", streamID)}
+		return &Error{Code: 409, Message: fmt.Sprintf("Session with the same streamId: %s already exists. Please stop it first", job.StreamID)}
 	case err != nil:
-		return "", &Error{Code: 422, Message: fmt.Sprintf("stream %s could not start: %v", streamID, err)}
+		return &Error{Code: 422, Message: fmt.Sprintf("stream %s could not start: %v", job.StreamID, err)}
 	}
-	return streamID, nil
+	return nil
 }
 
 // StopPush ends a session; when it returns, its recording is finished and listed.
@@ -135,6 +140,9 @@ func (s *Service) OnEvent(ev worker.Event) {
 	if err != nil {
 		log.Error().Err(err).Str("state", string(ev.State)).Msg("catalog: recording the state failed")
 	}
+	if len(ev.Recordings) == 0 || ev.State.Final() {
+		s.stateEvent(ctx, ev)
+	}
 	for _, rec := range ev.Recordings {
 		s.addVoD(ctx, rec)
 	}
@@ -156,7 +164,9 @@ func (s *Service) addLeg(l legs.Leg) {
 	}
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("participant", l.StreamID).Msg("catalog: adding the participant's audio failed")
+		return
 	}
+	s.deliver(ctx, v, []string{name})
 }
 
 func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
@@ -167,10 +177,16 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
 	}
+	files := s.vodFiles(rec)
+	if len(files) > 1 {
+		info, _ := json.Marshal(map[string][]string{"files": files})
+		v.Info = string(info)
+	}
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
 		return
 	}
+	s.deliver(ctx, v, files)
 	s.log.Info().Str("streamId", rec.StreamID).Str("vodId", v.VodID).Str("file", name).
 		Dur("duration", rec.Duration).Int64("size", rec.Size).Bool("partial", rec.Partial).Msg("recording saved")
 }
@@ -239,7 +255,7 @@ func (s *Service) DeleteVoD(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.removeFiles(v); err != nil {
+	if err := s.removeFiles(ctx, v); err != nil {
 		return fmt.Errorf("VoD %s left the catalog but its files stay: %w", id, err)
 	}
 	s.log.Info().Str("vodId", id).Str("file", v.VodName).Msg("recording deleted")
@@ -273,22 +289,17 @@ func (s *Service) latestPlaylist(streamID string) string {
 	return slices.Max(matches) // the names sort by time
 }
 
-// removeFiles deletes a VoD's files: an HLS recording's playlist and segments, or its one file.
-func (s *Service) removeFiles(v catalog.VoD) error {
+// removeFiles deletes a VoD's files, here and in S3: an HLS recording's playlist and
+// segments, or its one file.
+func (s *Service) removeFiles(ctx context.Context, v catalog.VoD) error {
 	files := []string{v.VodName}
-	if v.Format == string(recorder.HLS) {
-		name := strings.TrimSuffix(v.VodName, ".m3u8")
-		entries, err := os.ReadDir(s.streamsDir)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.Name() != v.VodName && output.HLSFiles(name, e.Name()) {
-				files = append(files, e.Name())
-			}
-		}
+	var info struct {
+		Files []string `json:"files"`
 	}
-	var errs []error
+	if json.Unmarshal([]byte(v.Info), &info) == nil && len(info.Files) > 0 {
+		files = info.Files
+	}
+	errs := []error{s.deleteStored(ctx, v, files)}
 	for _, f := range files {
 		if err := os.Remove(filepath.Join(s.streamsDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)

@@ -8,6 +8,10 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 # Fonts so that pages render text; tzdata for the log's local times.
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+# nginx with its RTMP module: the RTMP server the tests push to (internal/rtmptest runs its
+# own instance of it per test, as the current user; the nginx service is not used).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+compgen -G '/usr/lib/nginx/modules/*rtmp*.so' >/dev/null || missing+=(libnginx-mod-rtmp)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -21,6 +25,16 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's nginx starts its service on install, unless a policy-rc.d forbids it as in most
+# containers, and serves a default site on :80: nothing here wants it running or booting.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+  else
+    $sudo service nginx stop >/dev/null 2>&1 || true
+    $sudo update-rc.d nginx disable >/dev/null 2>&1 || true
+  fi
+fi
 
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   echo "Go 1.26 or newer is needed to build mediapush (https://go.dev/dl/)" >&2

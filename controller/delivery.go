@@ -1,0 +1,206 @@
+package controller
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"mediapush/catalog"
+	"mediapush/output"
+	"mediapush/recorder"
+	"mediapush/storage"
+	"mediapush/webhook"
+	"mediapush/worker"
+)
+
+// DefaultDownloadTTL is how long a signed download URL works, as Dolby's do.
+const DefaultDownloadTTL = 10 * time.Minute
+
+// Webhook event types.
+const (
+	EventRecordingsAvailable = "Recordings.Available"
+	EventSessionState        = "Session.State"
+)
+
+// delivery gets finished recordings to where they are kept and tells the backend about them.
+type delivery struct {
+	signer   *storage.Signer
+	ttl      time.Duration
+	required bool              // /streams files need a valid signature
+	remote   storage.Store     // S3, or nil to keep recordings here
+	uploader *storage.Uploader // to remote
+	hooks    *webhook.Outbox
+	base     string // how clients reach this node, for local download URLs; may be empty
+}
+
+// signingKey is the key of this node's download URLs, kept in the data directory so that URLs
+// handed out stay good across a restart.
+func signingKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "url-signing.key")
+	if key, err := os.ReadFile(path); err == nil && len(key) >= storage.MinSignerKeyLen {
+		return key, nil
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("saving the URL signing key: %w", err)
+	}
+	return key, nil
+}
+
+// streamPath is what a download URL's signature covers: the file, whatever the application.
+func streamPath(file string) string { return "/streams/" + file }
+
+// DownloadURL is a URL that downloads a VoD for the next ttl: pre-signed by S3 when it is
+// kept there, else signed by this node.
+func (s *Service) DownloadURL(ctx context.Context, v catalog.VoD) (string, error) {
+	d := s.delivery
+	if v.Storage == "s3" && d.remote != nil {
+		return d.remote.URL(ctx, v.VodName, d.ttl)
+	}
+	q := d.signer.Sign(streamPath(v.VodName), time.Now().Add(d.ttl))
+	return d.base + "/live/streams/" + url.PathEscape(v.VodName) + "?" + q, nil
+}
+
+// CheckDownload verifies a request for a recording file: a signature, when it carries one (an
+// expired or altered URL is refused), or always when signed downloads are required.
+func (s *Service) CheckDownload(file string, q url.Values) error {
+	if q.Get("signature") == "" && q.Get("expires") == "" && !s.delivery.required {
+		return nil
+	}
+	if err := s.delivery.signer.Verify(streamPath(file), q, time.Now()); err != nil {
+		return &Error{Code: 403, Message: "this download URL is not valid: " + err.Error()}
+	}
+	return nil
+}
+
+// deliver sends a listed recording on: to S3 (the announcement follows the upload), or
+// announced at once when it stays here.
+func (s *Service) deliver(ctx context.Context, v catalog.VoD, files []string) {
+	d := s.delivery
+	if d.remote == nil {
+		s.announce(ctx, v)
+		return
+	}
+	// The playlist last: the recording counts as uploaded when its main file is.
+	for _, f := range files {
+		if err := d.uploader.Enqueue(ctx, f, filepath.Join(s.streamsDir, f)); err != nil {
+			s.log.Error().Err(err).Str("file", f).Msg("queueing the upload failed; the file stays here")
+		}
+	}
+}
+
+// uploaded is told of each file the S3 store has confirmed.
+func (s *Service) uploaded(key string) {
+	ctx := context.Background()
+	if err := s.cat.SetStorage(ctx, key, "s3"); err != nil {
+		s.log.Error().Err(err).Str("file", key).Msg("catalog: recording the upload failed")
+	}
+	if v, err := s.cat.GetVoDByName(ctx, key); err == nil {
+		s.announce(ctx, v)
+	}
+}
+
+// vodFiles are a recording's files, in upload order: an HLS recording's segments, then its
+// playlist.
+func (s *Service) vodFiles(rec worker.Recording) []string {
+	name := filepath.Base(rec.Path)
+	if rec.Format != recorder.HLS {
+		return []string{name}
+	}
+	var files []string
+	entries, _ := os.ReadDir(s.streamsDir)
+	stem := strings.TrimSuffix(name, ".m3u8")
+	for _, e := range entries {
+		if e.Name() != name && output.HLSFiles(stem, e.Name()) {
+			files = append(files, e.Name())
+		}
+	}
+	return append(files, name)
+}
+
+// availablePayload is Dolby's Recordings.Available body.
+type availablePayload struct {
+	Conference struct {
+		ConfID    string `json:"confId"`
+		ConfAlias string `json:"confAlias"`
+	} `json:"conference"`
+	ThirdPartyID string         `json:"thirdPartyId"`
+	EventType    string         `json:"eventType"`
+	CreatedAt    int64          `json:"createdAt"`
+	Recordings   []MixRecording `json:"recordings"`
+}
+
+// announce sends Recordings.Available for a VoD, with a download URL.
+func (s *Service) announce(ctx context.Context, v catalog.VoD) {
+	if s.delivery.hooks == nil {
+		return
+	}
+	r, err := s.mixRecording(ctx, v)
+	if err != nil {
+		s.log.Error().Err(err).Str("file", v.VodName).Msg("webhook: describing the recording failed")
+		return
+	}
+	p := availablePayload{ThirdPartyID: v.StreamID, EventType: EventRecordingsAvailable, CreatedAt: time.Now().UnixMilli(),
+		Recordings: []MixRecording{r}}
+	p.Conference.ConfID, p.Conference.ConfAlias = v.StreamID, v.StreamID
+	if r.ConferenceID != "" {
+		p.Conference.ConfID, p.Conference.ConfAlias = r.ConferenceID, r.ConferenceID
+	}
+	if v.Kind == "individual" {
+		var leg struct {
+			Room string `json:"room"`
+		}
+		if json.Unmarshal([]byte(v.Info), &leg) == nil && leg.Room != "" {
+			p.Conference.ConfID, p.Conference.ConfAlias = leg.Room, leg.Room
+		}
+	}
+	if _, err := s.delivery.hooks.Enqueue(ctx, EventRecordingsAvailable, p); err != nil {
+		s.log.Error().Err(err).Str("file", v.VodName).Msg("webhook: queueing Recordings.Available failed")
+	}
+}
+
+// stateEvent announces a session's change of state.
+func (s *Service) stateEvent(ctx context.Context, ev worker.Event) {
+	if s.delivery.hooks == nil {
+		return
+	}
+	payload := map[string]any{"streamId": ev.StreamID, "state": ev.State, "reason": ev.Reason, "at": ev.At.UnixMilli()}
+	if _, err := s.delivery.hooks.Enqueue(ctx, EventSessionState, payload); err != nil {
+		s.log.Error().Err(err).Str("streamId", ev.StreamID).Msg("webhook: queueing the state change failed")
+	}
+}
+
+// deleteStored removes a VoD's files from S3.
+func (s *Service) deleteStored(ctx context.Context, v catalog.VoD, files []string) error {
+	if v.Storage != "s3" || s.delivery.remote == nil {
+		return nil
+	}
+	var errs []error
+	for _, f := range files {
+		errs = append(errs, s.delivery.remote.Delete(ctx, f))
+	}
+	return errors.Join(errs...)
+}
+
+// StoredURL is a pre-signed URL of a recording file kept in S3 and no longer here.
+func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
+	if s.delivery.remote == nil {
+		return "", false
+	}
+	v, err := s.cat.GetVoDByName(ctx, file)
+	if err != nil || v.Storage != "s3" {
+		return "", false
+	}
+	u, err := s.delivery.remote.URL(ctx, file, s.delivery.ttl)
+	return u, err == nil
+}
