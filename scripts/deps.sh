@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mediapush runs with, from Debian's packages, when it is missing:
 # Chromium (the browser that renders and captures pages) and ffmpeg (finishes recordings).
+# With --test, also what the tests need besides: nginx with its RTMP module.
 set -euo pipefail
 
 missing=()
@@ -10,8 +11,10 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missi
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 # nginx with its RTMP module: the RTMP server the tests push to (internal/rtmptest runs its
 # own instance of it per test, as the current user; the nginx service is not used).
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
-compgen -G '/usr/lib/nginx/modules/*rtmp*.so' >/dev/null || missing+=(libnginx-mod-rtmp)
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  compgen -G '/usr/lib/nginx/modules/*rtmp*.so' >/dev/null || missing+=(libnginx-mod-rtmp)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

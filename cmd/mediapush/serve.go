@@ -28,6 +28,17 @@ func serve(args []string) error {
 	publicIPs := fs.String("public-ip", "", "comma-separated addresses announced to WebRTC peers, for a server behind 1:1 NAT")
 	roomURL := fs.String("room-url", controller.DefaultRoomURL, "page a room recording loads ({base} {app} {roomId} {token} {layout})")
 	baseURL := fs.String("base-url", "", "how this server's browsers reach its pages, the {base} of --room-url (default: the address each request came in on)")
+	publicURL := fs.String("public-url", "", "how clients reach this server, the start of download URLs (default: relative URLs)")
+	signed := fs.Bool("signed-downloads", false, "serve recordings only through signed, expiring URLs")
+	ttl := fs.Duration("download-ttl", controller.DefaultDownloadTTL, "how long a signed download URL works")
+	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint host:port; recordings are uploaded there (keys: MEDIAPUSH_S3_ACCESS_KEY, MEDIAPUSH_S3_SECRET_KEY)")
+	s3Bucket := fs.String("s3-bucket", "", "S3 bucket")
+	s3Region := fs.String("s3-region", "", "S3 region")
+	s3Prefix := fs.String("s3-prefix", "", "key prefix in the bucket")
+	s3Plain := fs.Bool("s3-insecure", false, "talk to the S3 endpoint over plain HTTP")
+	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
+	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
+	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,8 +55,20 @@ func serve(args []string) error {
 		return err
 	}
 	cfg := controller.Config{DataDir: *data, StartTimeout: *startTimeout, StartSignalTimeout: *signalTimeout,
-		RoomURL: *roomURL, BaseURL: *baseURL, Log: log}
+		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
+		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
+		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log}
 	cfg.Rooms.TokenSecret = []byte(secret)
+	if *s3Endpoint != "" || *s3Bucket != "" {
+		if *s3Endpoint == "" || *s3Bucket == "" {
+			return errors.New("--s3-endpoint and --s3-bucket go together")
+		}
+		cfg.S3.Endpoint, cfg.S3.Bucket, cfg.S3.Region, cfg.S3.Prefix, cfg.S3.Secure = *s3Endpoint, *s3Bucket, *s3Region, *s3Prefix, !*s3Plain
+		cfg.S3.AccessKey, cfg.S3.SecretKey = os.Getenv("MEDIAPUSH_S3_ACCESS_KEY"), os.Getenv("MEDIAPUSH_S3_SECRET_KEY")
+	}
+	if *hookURL != "" {
+		cfg.Webhook.URL, cfg.Webhook.Secret = *hookURL, []byte(os.Getenv("MEDIAPUSH_WEBHOOK_SECRET"))
+	}
 	if *publicIPs != "" {
 		for _, ip := range strings.Split(*publicIPs, ",") {
 			if net.ParseIP(strings.TrimSpace(ip)) == nil {

@@ -44,13 +44,13 @@ type Server struct {
 	done chan struct{} // closed once cmd has exited and been reaped
 }
 
-// Start runs an RTMP server for the rest of the test and stops it at the test's end. It
-// skips the test when nginx or its RTMP module is not installed.
+// Start runs an RTMP server for the rest of the test and stops it at the test's end. A
+// missing nginx or RTMP module fails the test: scripts/deps.sh installs them.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	binary, module, err := findNginx()
 	if errors.Is(err, errNotInstalled) {
-		t.Skip(err)
+		t.Fatalf("%v (scripts/deps.sh installs nginx and libnginx-mod-rtmp)", err)
 	}
 	dir := t.TempDir()
 	s := &Server{dir: dir, recDir: filepath.Join(dir, "rec"), binary: binary}

@@ -18,7 +18,7 @@ import (
 func push(t *testing.T, url string, d time.Duration) *exec.Cmd {
 	t.Helper()
 	if _, err := exec.LookPath(mediacheck.FFmpeg); err != nil {
-		t.Skipf("%s is not installed: %v", mediacheck.FFmpeg, err)
+		t.Fatalf("%s is not installed: %v", mediacheck.FFmpeg, err)
 	}
 	cmd := exec.CommandContext(t.Context(), mediacheck.FFmpeg, "-nostdin", "-hide_banner", "-v", "error",
 		"-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine",
