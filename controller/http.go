@@ -247,11 +247,13 @@ func (c *Controller) addEndpoint(ctx echo.Context) error {
 	id := ctx.Param("streamId")
 	var req struct {
 		RTMPURL string `json:"rtmpUrl"`
+		WHIPURL string `json:"whipUrl"`
+		Token   string `json:"token"`
 	}
 	if err := json.NewDecoder(io.LimitReader(ctx.Request().Body, 64<<10)).Decode(&req); err != nil {
 		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON: "+err.Error(), id))
 	}
-	eid, err := c.svc.AddEndpoint(id, req.RTMPURL)
+	eid, err := c.svc.AddEndpoint(id, req.RTMPURL, req.WHIPURL, req.Token)
 	if err != nil {
 		return answer(ctx, err, id, false)
 	}

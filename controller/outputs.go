@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"mediapush/output"
+	"mediapush/rooms"
 	"mediapush/worker"
 )
 
@@ -28,12 +29,24 @@ func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, re
 	return recs, nil
 }
 
-// AddEndpoint starts pushing a running session to an RTMP(S) URL.
-func (s *Service) AddEndpoint(streamID, target string) (string, error) {
-	if err := output.CheckRTMP(target); err != nil {
-		return "", badRequest(err)
+// AddEndpoint starts pushing a running session to an RTMP(S) URL or, given whipURL, to a WHIP
+// endpoint (token, if any, is its bearer token).
+func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string, error) {
+	target := rtmpURL
+	switch {
+	case rtmpURL != "" && whipURL != "":
+		return "", badRequest(errors.New("give rtmpUrl or whipUrl, not both"))
+	case whipURL != "":
+		if _, err := rooms.CheckWHIP(whipURL); err != nil {
+			return "", badRequest(err)
+		}
+		target = whipURL
+	default:
+		if err := output.CheckRTMP(rtmpURL); err != nil {
+			return "", badRequest(err)
+		}
 	}
-	id, err := s.runner.AddEndpoint(streamID, target)
+	id, err := s.runner.AddEndpoint(streamID, target, token)
 	switch {
 	case errors.Is(err, worker.ErrNotFound):
 		return "", notFound("no session with stream id %s is running", streamID)

@@ -31,7 +31,7 @@ type Runner interface {
 	Stop(ctx context.Context, streamID string) (worker.Event, error)
 	Command(ctx context.Context, streamID, js string) (string, error)
 	SetRecording(ctx context.Context, streamID string, on bool, formats []recorder.Format) ([]worker.Recording, error)
-	AddEndpoint(streamID, target string) (string, error)
+	AddEndpoint(streamID, target, token string) (string, error)
 	RemoveEndpoint(ctx context.Context, streamID, id string) error
 	Endpoints(streamID string) ([]worker.Endpoint, error)
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"mediapush/media"
 	"mediapush/output"
 	"mediapush/recorder"
+	"mediapush/rooms"
 )
 
 // Endpoint is a push of a session to another server.
@@ -30,6 +33,8 @@ type Endpoint struct {
 type liveOutputs struct {
 	log      zerolog.Logger
 	keyframe func()
+	// whip starts a WHIP push of the session's live stream; nil without a conference server.
+	whip func(target, token string) (*rooms.Push, error)
 
 	mu       sync.Mutex
 	video    media.Track
@@ -43,9 +48,45 @@ type liveOutputs struct {
 }
 
 type push struct {
-	url  string // the target, secret
-	spec output.Spec
-	out  *output.Output // nil until media flows
+	url   string // the target, secret
+	token string // a WHIP push's bearer token
+	spec  output.Spec
+	out   *output.Output // an RTMP push, once media flows
+	whip  *rooms.Push    // a WHIP push, once media flows
+}
+
+// begin starts the push; called with l.mu held, once media flows.
+func (l *liveOutputs) begin(p *push) error {
+	if p.spec.Args != nil {
+		p.out = output.Start(p.spec, l.video, l.audio)
+		return nil
+	}
+	if l.whip == nil {
+		return errors.New("WHIP pushes need the conference server")
+	}
+	w, err := l.whip(p.url, p.token)
+	p.whip = w
+	return err
+}
+
+func (p *push) status() output.Status {
+	switch {
+	case p.out != nil:
+		return p.out.Status()
+	case p.whip != nil:
+		st := p.whip.Status()
+		return output.Status{Name: p.spec.Name, State: output.State(st.State), Restarts: st.Restarts, Err: st.Err}
+	}
+	return output.Status{Name: p.spec.Name, State: output.Connecting}
+}
+
+func (p *push) close(ctx context.Context) {
+	if p.out != nil {
+		p.out.Close(ctx) //nolint:errcheck // a push that failed has said so in its status
+	}
+	if p.whip != nil {
+		p.whip.Close()
+	}
 }
 
 func newLiveOutputs(log zerolog.Logger, keyframe func()) *liveOutputs {
@@ -64,18 +105,29 @@ func (l *liveOutputs) start(video media.Track, audio *media.Track, dir, hlsName 
 		l.hls, l.hlsName, l.hlsStart = output.Start(spec, video, audio), hlsName, time.Now().UTC()
 	}
 	for _, id := range l.order {
-		p := l.pushes[id]
-		p.out = output.Start(p.spec, video, audio)
+		if err := l.begin(l.pushes[id]); err != nil {
+			l.log.Error().Err(err).Str("endpoint", id).Msg("the push cannot start")
+		}
 	}
 }
 
-// add starts pushing to an RTMP(S) URL and returns the endpoint's id.
-func (l *liveOutputs) add(target string) (string, error) {
-	spec, err := output.RTMP(target)
-	if err != nil {
-		return "", err
+// add starts pushing to an RTMP(S) URL, or an http(s) WHIP endpoint (with token, if any), and
+// returns the endpoint's id.
+func (l *liveOutputs) add(target, token string) (string, error) {
+	var spec output.Spec
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		u, err := rooms.CheckWHIP(target)
+		if err != nil {
+			return "", err
+		}
+		spec.Name = "whip " + u.Redacted()
+	} else {
+		var err error
+		if spec, err = output.RTMP(target); err != nil {
+			return "", err
+		}
+		spec.Keyframe, spec.Log = l.keyframe, l.log
 	}
-	spec.Keyframe, spec.Log = l.keyframe, l.log
 	b := make([]byte, 6)
 	rand.Read(b) //nolint:errcheck // never fails
 	id := hex.EncodeToString(b)
@@ -86,13 +138,15 @@ func (l *liveOutputs) add(target string) (string, error) {
 			return "", errors.New("the session pushes to this URL already")
 		}
 	}
-	p := &push{url: target, spec: spec}
+	p := &push{url: target, token: token, spec: spec}
 	if l.flowing {
-		p.out = output.Start(spec, l.video, l.audio)
+		if err := l.begin(p); err != nil {
+			return "", err
+		}
 	}
 	l.pushes[id] = p
 	l.order = append(l.order, id)
-	l.log.Info().Str("endpoint", id).Str("url", output.Redact(target)).Msg("push added")
+	l.log.Info().Str("endpoint", id).Str("url", redact(target)).Msg("push added")
 	return id, nil
 }
 
@@ -111,9 +165,7 @@ func (l *liveOutputs) remove(ctx context.Context, id string) error {
 	if p == nil {
 		return ErrNoEndpoint
 	}
-	if p.out != nil {
-		p.out.Close(ctx) //nolint:errcheck // a push that failed has said so in its status
-	}
+	p.close(ctx)
 	l.log.Info().Str("endpoint", id).Msg("push removed")
 	return nil
 }
@@ -127,11 +179,7 @@ func (l *liveOutputs) endpoints() []Endpoint {
 	out := make([]Endpoint, 0, len(l.order))
 	for _, id := range l.order {
 		p := l.pushes[id]
-		st := output.Status{Name: p.spec.Name, State: output.Connecting}
-		if p.out != nil {
-			st = p.out.Status()
-		}
-		out = append(out, Endpoint{ID: id, URL: output.Redact(p.url), Status: st})
+		out = append(out, Endpoint{ID: id, URL: redact(p.url), Status: p.status()})
 	}
 	return out
 }
@@ -164,16 +212,11 @@ func (l *liveOutputs) WriteAudio(s media.Sample) error {
 func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial bool) (*Recording, error) {
 	l.mu.Lock()
 	hls, name, began := l.hls, l.hlsName, l.hlsStart
-	var pushes []*output.Output
-	for _, p := range l.pushes {
-		if p.out != nil {
-			pushes = append(pushes, p.out)
-		}
-	}
+	pushes := l.pushes
 	l.hls, l.pushes, l.order = nil, map[string]*push{}, nil
 	l.mu.Unlock()
 	for _, p := range pushes {
-		p.Close(ctx) //nolint:errcheck // a push's failure is in its status; the session goes on ending
+		p.close(ctx) // a push's failure is in its status; the session goes on ending
 	}
 	if hls == nil {
 		return nil, nil
@@ -195,4 +238,12 @@ func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial b
 	}
 	return &Recording{StreamID: streamID, Format: recorder.HLS, Path: playlist, StartedAt: began,
 		Duration: dur, Size: size, Partial: partial}, nil
+}
+
+// redact hides a push target's secrets: an RTMP stream key, a WHIP URL's credentials.
+func redact(target string) string {
+	if u, err := url.Parse(target); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return u.Redacted()
+	}
+	return output.Redact(target)
 }

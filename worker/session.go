@@ -64,6 +64,11 @@ func newSession(w *Worker, job Job) *session {
 		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), done: make(chan struct{})}
 	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
+	if w.cfg.Hub != nil {
+		s.outs.whip = func(target, token string) (*rooms.Push, error) {
+			return w.cfg.Hub.Push(job.StreamID, target, token)
+		}
+	}
 	s.rec = &recordingSwitch{}
 	s.formats = fileFormats(job.Record)
 	if len(s.formats) > 0 && !job.AwaitStartSignal {
@@ -281,7 +286,7 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	}
 	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
 	for _, target := range s.job.Endpoints {
-		if _, err := s.outs.add(target); err != nil {
+		if _, err := s.outs.add(target, ""); err != nil {
 			return nil, err
 		}
 	}

@@ -190,13 +190,14 @@ func (w *Worker) SetRecording(ctx context.Context, streamID string, on bool, for
 	return s.setRecording(ctx, on, formats)
 }
 
-// AddEndpoint starts pushing a session to an RTMP(S) URL and returns the endpoint's id.
-func (w *Worker) AddEndpoint(streamID, target string) (string, error) {
+// AddEndpoint starts pushing a session to an RTMP(S) URL or a WHIP endpoint (http(s), with
+// an optional bearer token) and returns the endpoint's id.
+func (w *Worker) AddEndpoint(streamID, target, token string) (string, error) {
 	s, err := w.get(streamID)
 	if err != nil {
 		return "", err
 	}
-	return s.outs.add(target)
+	return s.outs.add(target, token)
 }
 
 // RemoveEndpoint stops one of a session's pushes.
