@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"mediapush/browser"
 	"mediapush/internal/mediacheck"
 )
 
@@ -36,7 +38,13 @@ func TestRecordMP4HLSMP3(t *testing.T) {
 	if strings.Count(live, "#EXTINF") < 2 || strings.Contains(live, "#EXT-X-ENDLIST") || !strings.Contains(live, "EVENT") {
 		t.Fatalf("live playlist after %s:\n%s", time.Since(started).Round(time.Second), live)
 	}
-	time.Sleep(3 * time.Second)
+	// A real player (hls.js in Chromium) plays it live.
+	player := openPlayer(t, s, "streams/multi.m3u8")
+	st := player.waitPlaying(t, 2*time.Second)
+	if !st.Live {
+		t.Errorf("the player does not see a live stream: %+v", st)
+	}
+	time.Sleep(time.Second)
 	pushed := time.Since(started)
 	if r := s.stop("multi"); !r.Success {
 		t.Fatalf("stop: %s", r.msg())
@@ -108,6 +116,15 @@ func TestRecordMP4HLSMP3(t *testing.T) {
 	}
 	t.Logf("hls: %d segments, %s; mp3 %s; pushed %s", len(segments), hlsInfo.Duration, info.Duration, pushed.Round(time.Millisecond))
 
+	// After the recording, the same player plays it on demand, to its end.
+	vodPlayer := openPlayer(t, s, byFormat[".m3u8"].FilePath)
+	st = vodPlayer.waitPlaying(t, 2*time.Second)
+	if st.Live || st.Duration < pushed.Seconds()-1 {
+		t.Errorf("the finished HLS recording plays as %+v, want on demand, %.1f s", st, pushed.Seconds())
+	}
+	vodPlayer.close()
+	player.close()
+
 	// Deleting the HLS VoD removes its segments too.
 	if resp, out := s.do(http.MethodDelete, "/live/rest/v2/vods/"+byFormat[".m3u8"].VodID, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete: %s", out)
@@ -135,4 +152,76 @@ func segmentStartsOnKeyframe(t *testing.T, dir, seg string) bool {
 		t.Fatalf("ffprobe %s: %v", seg, err)
 	}
 	return strings.HasPrefix(strings.TrimSpace(string(out)), "K")
+}
+
+// hlsPlayer is layouts/player.html (hls.js) in a Chromium of its own.
+type hlsPlayer struct {
+	br  *browser.Browser
+	ctx context.Context
+	end context.CancelFunc
+}
+
+type playerState struct {
+	Ready, Playing, Live, Ended bool
+	CurrentTime, Duration       float64
+	DecodedFrames               int
+	Error                       string
+}
+
+func openPlayer(t *testing.T, s *service, src string) *hlsPlayer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	br, err := browser.Launch(ctx, browser.Options{Width: 640, Height: 360, WorkDir: t.TempDir()})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	p := &hlsPlayer{br: br, ctx: ctx, end: cancel}
+	t.Cleanup(p.close)
+	if err := br.Open(ctx, s.page("player.html?src="+src)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *hlsPlayer) state(t *testing.T) playerState {
+	t.Helper()
+	out, err := p.br.Evaluate(p.ctx, "playerState()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st playerState
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("playerState() = %q: %v", out, err)
+	}
+	return st
+}
+
+// waitPlaying waits until the player plays and its time has moved on by advance.
+func (p *hlsPlayer) waitPlaying(t *testing.T, advance time.Duration) playerState {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	first := -1.0
+	for {
+		st := p.state(t)
+		if st.Error != "" {
+			t.Fatalf("the player failed: %s", st.Error)
+		}
+		if st.Playing && first < 0 {
+			first = st.CurrentTime
+		}
+		if first >= 0 && st.CurrentTime-first >= advance.Seconds() && st.DecodedFrames > 0 {
+			t.Logf("player: %+v", st)
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the player did not play %s within 20 s: %+v", advance, st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (p *hlsPlayer) close() {
+	p.br.Close()
+	p.end()
 }
