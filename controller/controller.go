@@ -148,6 +148,7 @@ func Open(cfg Config) (*Controller, error) {
 	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.worker.StreamsDir(), c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
 	c.recover()
+	c.legs.Recover(context.Background())
 
 	c.echo = echo.New()
 	c.echo.HideBanner, c.echo.HidePort = true, true

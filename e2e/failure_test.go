@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -132,23 +134,46 @@ func TestChromiumCrashKeepsTheRecording(t *testing.T) {
 
 // checkPartial asserts that the recording of a session cut short plays, is marked partial,
 // and lost at most a second of the elapsed time.
-func checkPartial(t *testing.T, s *service, streamID string, elapsed time.Duration) {
+func checkPartial(t *testing.T, s *service, streamID string, elapsed time.Duration, formats ...string) {
 	t.Helper()
-	v := s.vodOf(streamID)
-	file := s.download(v)
+	if len(formats) == 0 {
+		formats = []string{"mp4"}
+	}
+	var vods []vod
+	for _, v := range s.vods() {
+		if v.StreamID == streamID {
+			vods = append(vods, v)
+		}
+	}
+	if len(vods) != len(formats) {
+		t.Fatalf("%s: %d recordings, want %v: %+v", streamID, len(vods), formats, vods)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := mediacheck.Decodes(ctx, file); err != nil {
-		t.Errorf("%s: the partial file does not play: %v", streamID, err)
+	for _, v := range vods {
+		if !slices.Contains(formats, v.Format) {
+			t.Errorf("%s: an unexpected %s recording %s", streamID, v.Format, v.VodName)
+		}
+		// The file where the service keeps it: an HLS playlist with its segments beside it.
+		file := filepath.Join(s.data, v.FilePath)
+		if err := mediacheck.Decodes(ctx, file); err != nil {
+			t.Errorf("%s: the partial %s does not play: %v", streamID, v.Format, err)
+		}
+		info, err := mediacheck.Probe(ctx, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// HLS is cut into whole segments (about 2 s): the one being made when the process died
+		// may be lost. The files made from the recording lose at most a second.
+		limit := time.Second
+		if v.Format == "hls" {
+			limit = 2 * time.Second
+		}
+		if !v.Partial || info.Duration < elapsed-limit {
+			t.Errorf("%s: %s kept of %s recorded in %s (partial=%v): lost more than %s", streamID, info.Duration, elapsed, v.Format, v.Partial, limit)
+		}
+		t.Logf("%s: cut after %s; the partial %s holds %s", streamID, elapsed.Round(time.Millisecond), v.Format, info.Duration)
 	}
-	info, err := mediacheck.Probe(ctx, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !v.Partial || info.Duration < elapsed-time.Second {
-		t.Errorf("%s: %s kept of %s recorded (partial=%v): lost more than 1 s", streamID, info.Duration, elapsed, v.Partial)
-	}
-	t.Logf("%s: cut after %s; the partial recording holds %s", streamID, elapsed.Round(time.Millisecond), info.Duration)
 }
 
 // browserPID finds the main Chromium process of the one session running on data.

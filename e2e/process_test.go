@@ -66,7 +66,7 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 	data := t.TempDir()
 	p := serve(t, bin, data)
 	s := &service{t: t, base: p.base, data: data}
-	if r := s.start("killed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"}); !r.Success {
+	if r := s.start("killed", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4,hls,mp3"}); !r.Success {
 		t.Fatalf("start: %s", r.msg())
 	}
 	started := time.Now()
@@ -91,7 +91,7 @@ func TestKilledServiceRecoversItsRecording(t *testing.T) {
 	if b.State != "FAILED" || !strings.Contains(b.Reason, "mediapush stopped") {
 		t.Errorf("after restart: %+v", b)
 	}
-	checkPartial(t, s, "killed", elapsed)
+	checkPartial(t, s, "killed", elapsed, "mp4", "hls", "mp3")
 	// The killed process could not remove its browsers' temporary directories; the next one did.
 	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("mediapush-chromium-%d-*", killedPID))); len(left) > 0 {
 		t.Errorf("temporary directories of the killed process remain: %v", left)

@@ -5,6 +5,7 @@ package legs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -147,8 +148,14 @@ func (r *Recorder) begin(p rooms.StreamInfo) {
 	base := fmt.Sprintf("%s-%s-%s", p.Room, p.ID, now.Format("20060102-150405.000"))
 	l := &leg{info: Leg{Room: p.Room, StreamID: p.ID, Name: p.Name, Joined: now},
 		ogg: filepath.Join(r.partDir, strings.ReplaceAll(base, ".", "")+".ogg")}
+	meta, _ := json.Marshal(l.info)
+	if err := os.WriteFile(l.ogg+".json", meta, 0o640); err != nil {
+		r.log.Error().Err(err).Str("participant", p.ID).Msg("cannot record the participant's audio")
+		return
+	}
 	w, err := oggwriter.New(l.ogg, 48000, 2)
 	if err != nil {
+		os.Remove(l.ogg + ".json")
 		r.log.Error().Err(err).Str("participant", p.ID).Msg("cannot record the participant's audio")
 		return
 	}
@@ -203,5 +210,32 @@ func (r *Recorder) toMP3(ctx context.Context, l *leg) error {
 		return err
 	}
 	os.Remove(l.ogg)
+	os.Remove(l.ogg + ".json")
 	return nil
+}
+
+// Recover finishes the legs a previous process was recording when it died: what reached the
+// Ogg file is saved as the leg's MP3, with the time of the file's last change as its end.
+func (r *Recorder) Recover(ctx context.Context) {
+	metas, _ := filepath.Glob(filepath.Join(r.partDir, "*.ogg.json"))
+	for _, m := range metas {
+		l := &leg{ogg: strings.TrimSuffix(m, ".json")}
+		b, err := os.ReadFile(m)
+		if err == nil {
+			err = json.Unmarshal(b, &l.info)
+		}
+		st, statErr := os.Stat(l.ogg)
+		if err != nil || statErr != nil {
+			r.log.Warn().Str("file", m).Msg("an interrupted participant recording has nothing to save")
+			os.Remove(m)
+			continue
+		}
+		l.info.Left = st.ModTime().UTC()
+		if err := r.toMP3(ctx, l); err != nil {
+			r.log.Error().Err(err).Str("file", l.ogg).Msg("an interrupted participant recording could not be saved; it is kept")
+			continue
+		}
+		r.log.Info().Str("participant", l.info.StreamID).Dur("duration", l.info.Duration).Msg("recovered a participant recording cut short by a crash")
+		r.onLeg(l.info)
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 
 	"mediapush/media"
 	"mediapush/output"
-	"mediapush/recorder"
 	"mediapush/rooms"
 )
 
@@ -224,20 +222,12 @@ func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial b
 	if err := hls.Close(ctx); err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	playlist := filepath.Join(dir, name+".m3u8")
-	dur, err := recorder.Duration(ctx, playlist)
+	rec, err := endPlaylist(ctx, filepath.Join(dir, name+".m3u8"))
 	if err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, name+"_*"))
-	var size int64
-	for _, f := range append(files, playlist) {
-		if st, err := os.Stat(f); err == nil {
-			size += st.Size()
-		}
-	}
-	return &Recording{StreamID: streamID, Format: recorder.HLS, Path: playlist, StartedAt: began,
-		Duration: dur, Size: size, Partial: partial}, nil
+	rec.StreamID, rec.StartedAt, rec.Partial = streamID, began, partial
+	return &rec, nil
 }
 
 // redact hides a push target's secrets: an RTMP stream key, a WHIP URL's credentials.

@@ -134,7 +134,8 @@ func (w *Worker) Recover(ctx context.Context) ([]Recording, error) {
 		}
 		recs = append(recs, saved...)
 	}
-	return recs, errors.Join(errs...)
+	hls, err := w.recoverHLS(ctx)
+	return append(recs, hls...), errors.Join(append(errs, err)...)
 }
 
 func recoverOne(ctx context.Context, metaPath, src, streamsDir string) ([]Recording, error) {
@@ -154,4 +155,80 @@ func recoverOne(ctx context.Context, metaPath, src, streamsDir string) ([]Record
 		return nil, err
 	}
 	return finishFile(ctx, src, meta, streamsDir, true)
+}
+
+// hlsMark is the note, in recording/, that an HLS recording is being made: the next start
+// after a crash finishes what it names.
+func hlsMark(dataDir, name string) string { return filepath.Join(dataDir, "recording", name+".hls.json") }
+
+// markHLS notes that the HLS recording name of streamID is being made.
+func markHLS(dataDir, streamID, name string, started time.Time) error {
+	b, _ := json.Marshal(sidecar{StreamID: streamID, Formats: []recorder.Format{recorder.HLS}, StartedAt: started, Base: name})
+	return os.WriteFile(hlsMark(dataDir, name), b, 0o640)
+}
+
+// recoverHLS finishes the HLS recordings a previous process was making when it died: their
+// segments are whole files, so the playlist gets its end (if ffmpeg did not write it) and is
+// saved as a partial recording.
+func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
+	marks, err := filepath.Glob(filepath.Join(w.cfg.DataDir, "recording", "*.hls.json"))
+	if err != nil {
+		return nil, err
+	}
+	var recs []Recording
+	var errs []error
+	for _, m := range marks {
+		var meta sidecar
+		b, err := os.ReadFile(m)
+		if err == nil {
+			err = json.Unmarshal(b, &meta)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", filepath.Base(m), err))
+			continue
+		}
+		p := filepath.Join(w.StreamsDir(), meta.Base+".m3u8")
+		rec, err := endPlaylist(ctx, p)
+		if err != nil {
+			os.Remove(m) // nothing was segmented before the crash, or it cannot be read
+			errs = append(errs, fmt.Errorf("%s: %w", filepath.Base(p), err))
+			continue
+		}
+		rec.StreamID, rec.StartedAt, rec.Partial = meta.StreamID, meta.StartedAt, true
+		recs = append(recs, rec)
+		os.Remove(m)
+		w.cfg.Log.Info().Str("streamId", meta.StreamID).Str("file", p).Dur("duration", rec.Duration).Msg("recovered an HLS recording cut short by a crash")
+	}
+	return recs, errors.Join(errs...)
+}
+
+// endPlaylist gives an HLS playlist its end, if it has none, and describes it.
+func endPlaylist(ctx context.Context, p string) (Recording, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Recording{}, err
+	}
+	if !strings.Contains(string(b), "#EXT-X-ENDLIST") {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			_, err = f.WriteString("#EXT-X-ENDLIST\n")
+			err = errors.Join(err, f.Close())
+		}
+		if err != nil {
+			return Recording{}, err
+		}
+	}
+	dur, err := recorder.Duration(ctx, p)
+	if err != nil {
+		return Recording{}, err
+	}
+	// Its size is the playlist's and its segments'.
+	segments, _ := filepath.Glob(strings.TrimSuffix(p, ".m3u8") + "_*")
+	var size int64
+	for _, f := range append(segments, p) {
+		if st, err := os.Stat(f); err == nil {
+			size += st.Size()
+		}
+	}
+	return Recording{Format: recorder.HLS, Path: p, Duration: dur, Size: size}, nil
 }

@@ -282,7 +282,11 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
 	hlsName := ""
 	if slices.Contains(s.job.Record, recorder.HLS) {
-		hlsName = s.job.StreamID + "-" + time.Now().UTC().Format("20060102-150405")
+		now := time.Now().UTC()
+		hlsName = s.job.StreamID + "-" + now.Format("20060102-150405")
+		if err := markHLS(s.w.cfg.DataDir, s.job.StreamID, hlsName, now); err != nil {
+			return nil, err
+		}
 	}
 	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
 	for _, target := range s.job.Endpoints {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"mediapush/media"
@@ -103,6 +106,7 @@ func (s *session) finishAll(ctx context.Context, partial bool) ([]Recording, err
 	hls, err := s.outs.close(ctx, s.job.StreamID, s.w.StreamsDir(), partial)
 	if hls != nil {
 		recs = append(recs, *hls)
+		os.Remove(hlsMark(s.w.cfg.DataDir, strings.TrimSuffix(filepath.Base(hls.Path), ".m3u8")))
 	}
 	errs = append(errs, err)
 	return recs, errors.Join(errs...)
