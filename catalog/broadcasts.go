@@ -114,8 +114,13 @@ func (c *Catalog) ListBroadcasts(ctx context.Context, offset, size int) ([]Broad
 // FailUnfinished marks every broadcast still in a running state as FAILED with reason: the
 // process that ran them is gone. It returns their stream ids.
 func (c *Catalog) FailUnfinished(ctx context.Context, reason string, endTime int64) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `UPDATE broadcasts SET status=?, state='FAILED', reason=?, end_time=?
+	return c.streamIDs(ctx, `UPDATE broadcasts SET status=?, state='FAILED', reason=?, end_time=?
 		WHERE state IN ('STARTING','ACTIVE','ENDING') RETURNING stream_id`, StatusFinished, reason, endTime)
+}
+
+// streamIDs runs a query that yields stream ids.
+func (c *Catalog) streamIDs(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,19 +138,6 @@ func (c *Catalog) FailUnfinished(ctx context.Context, reason string, endTime int
 
 // RunningBroadcasts lists the stream ids starting with prefix whose sessions are running.
 func (c *Catalog) RunningBroadcasts(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT stream_id FROM broadcasts
+	return c.streamIDs(ctx, `SELECT stream_id FROM broadcasts
 		WHERE substr(stream_id, 1, ?)=? AND state IN ('STARTING','ACTIVE') ORDER BY stream_id`, len(prefix), prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -71,7 +71,10 @@ func (v *viewer) negotiate(offer string) (string, error) {
 			return "", err
 		}
 		v.wg.Add(1)
-		go v.readFeedback(sender)
+		go func() {
+			defer v.wg.Done()
+			relayKeyframeRequests(sender, v.stream)
+		}()
 	}
 	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
@@ -88,9 +91,9 @@ func (v *viewer) negotiate(offer string) (string, error) {
 	return v.pc.LocalDescription().SDP, nil
 }
 
-// readFeedback passes the viewer's keyframe requests on to the publisher.
-func (v *viewer) readFeedback(sender *webrtc.RTPSender) {
-	defer v.wg.Done()
+// relayKeyframeRequests passes a receiver's keyframe requests on to the stream's source, until
+// the connection closes.
+func relayKeyframeRequests(sender *webrtc.RTPSender, s *Stream) {
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -99,7 +102,7 @@ func (v *viewer) readFeedback(sender *webrtc.RTPSender) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				v.stream.RequestKeyframe()
+				s.RequestKeyframe()
 			}
 		}
 	}

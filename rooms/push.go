@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -142,18 +141,7 @@ func (p *Push) attempt() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				pkts, _, err := sender.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, pkt := range pkts {
-					switch pkt.(type) {
-					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-						p.s.RequestKeyframe()
-					}
-				}
-			}
+			relayKeyframeRequests(sender, p.s)
 		}()
 	}
 	failed := make(chan webrtc.PeerConnectionState, 1)
