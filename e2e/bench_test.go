@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mediapush/internal/procstat"
+	"mediapush/internal/rtmptest"
 )
 
 // benchWindow is how long a benchmark measures a running session, after benchRamp.
@@ -18,15 +19,17 @@ const (
 
 // measureSession reports the CPU of this process and the session's Chromium (in cores: 1 = one
 // core busy), their memory (PSS), and the frame rate and bitrate received, over benchWindow.
-func measureSession(b *testing.B, s *service, id string) {
+// extra processes (the outputs' ffmpeg) count in "cores" too.
+func measureSession(b *testing.B, s *service, id string, extra ...int) {
 	time.Sleep(benchRamp)
 	self := os.Getpid()
 	chromium := procstat.Matching(s.data + "/tmp/")
 	f0, _ := s.ctl.Progress(id)
-	a := procstat.Take(append(chromium, self)...)
+	all := append(append(chromium, self), extra...)
+	a := procstat.Take(all...)
 	ca := procstat.Take(chromium...)
 	time.Sleep(benchWindow)
-	z := procstat.Take(append(chromium, self)...)
+	z := procstat.Take(all...)
 	cz := procstat.Take(chromium...)
 	f1, _ := s.ctl.Progress(id)
 	b.ReportMetric(procstat.Cores(a, z), "cores")
@@ -77,6 +80,35 @@ func BenchmarkRoomComposite(b *testing.B) {
 		}
 		measureSession(b, s, room+"_composite")
 		if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/"+room+"/recording/stop", nil); !r.Success {
+			b.Fatalf("stop: %s", r.msg())
+		}
+	}
+}
+
+// BenchmarkSessionOutputs measures one 1280x720 session that records MP4, HLS and MP3 and
+// pushes to an RTMP server (nginx on loopback) at once; "ffmpeg-cores" is the live outputs'
+// ffmpeg processes (HLS and RTMP: audio to AAC, video copied), included in "cores".
+//
+//	go test -run '^$' -bench SessionOutputs -benchtime 1x ./e2e/
+func BenchmarkSessionOutputs(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s := startService(b)
+		rtmp := rtmptest.Start(b)
+		id := fmt.Sprintf("outputs-%d", i)
+		r := s.start(id, map[string]any{"url": s.page("test-pattern.html"), "width": 1280, "height": 720, "recordType": "mp4,hls,mp3"})
+		if !r.Success {
+			b.Fatalf("start: %s", r.msg())
+		}
+		if r := s.call(http.MethodPost, "/live/rest/v2/broadcasts/"+id+"/rtmp-endpoint", map[string]string{"rtmpUrl": rtmp.URL("bench")}); !r.Success {
+			b.Fatalf("rtmp endpoint: %s", r.msg())
+		}
+		time.Sleep(benchRamp)
+		ffmpeg := procstat.Matching("pipe:0")
+		fa := procstat.Take(ffmpeg...)
+		measureSession(b, s, id, ffmpeg...)
+		fz := procstat.Take(ffmpeg...)
+		b.ReportMetric(procstat.Cores(fa, fz), "ffmpeg-cores")
+		if r := s.stop(id); !r.Success {
 			b.Fatalf("stop: %s", r.msg())
 		}
 	}
