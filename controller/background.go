@@ -40,7 +40,6 @@ func (c *Controller) openDelivery(cfg Config) error {
 			cancel()
 			return err
 		}
-		c.goBackground(func() { d.uploader.Run(ctx) })
 		cfg.Log.Info().Str("store", s3.Name()).Msg("recordings are kept in S3")
 	}
 	if cfg.Webhook.URL != "" {
@@ -50,9 +49,16 @@ func (c *Controller) openDelivery(cfg Config) error {
 			cancel()
 			return fmt.Errorf("webhook: %w", err)
 		}
+	}
+	// All set before anything runs: an upload left by the previous process may finish at once
+	// and must find the webhook outbox to announce it.
+	c.svc.delivery = d
+	if d.uploader != nil {
+		c.goBackground(func() { d.uploader.Run(ctx) })
+	}
+	if d.hooks != nil {
 		c.goBackground(func() { d.hooks.Run(ctx) })
 	}
-	c.svc.delivery = d
 	c.goBackground(func() { c.keepRetention(ctx) })
 	return nil
 }

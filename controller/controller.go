@@ -119,7 +119,7 @@ func Open(cfg Config) (*Controller, error) {
 		cat.Close()
 		return nil, err
 	}
-	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, log: cfg.Log,
+	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
 	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
 		c.hub.Close()

@@ -197,8 +197,8 @@ func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
 	if s.delivery.remote == nil {
 		return "", false
 	}
-	v, err := s.cat.GetVoDByName(ctx, file)
-	if err != nil || v.Storage != "s3" {
+	// Not only those marked "s3": the local copy goes a moment before the catalog says so.
+	if _, err := s.cat.GetVoDByName(ctx, file); err != nil {
 		return "", false
 	}
 	u, err := s.delivery.remote.URL(ctx, file, s.delivery.ttl)

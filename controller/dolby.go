@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"mediapush/catalog"
 	"mediapush/output"
@@ -101,12 +102,22 @@ func (s *Service) StopMixes(ctx context.Context, conference, kind string) (int, 
 	if len(running) == 0 {
 		return 0, notFound("conference %s has no %s running", conference, map[string]string{"mix": "recording", "rtmp": "RTMP stream"}[kind])
 	}
+	// All at once: one after another, each later mix would record longer than the first.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	var errs []string
 	for _, id := range running {
-		if err := s.StopPush(ctx, id); err != nil {
-			errs = append(errs, err.Error())
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.StopPush(ctx, id); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	if len(errs) > 0 {
 		return len(running), &Error{Code: 500, Message: strings.Join(errs, "; ")}
 	}
@@ -152,7 +163,7 @@ func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording
 	r := MixRecording{CreatedAt: v.CreationDate, Region: "local", RecordingType: v.Kind, Duration: v.Duration,
 		URL: url, Filename: v.VodName, Size: v.FileSize, StartTime: v.StartTime, MediaType: mediaType(v.Format),
 		ConferenceID: conference}
-	if v.Kind == "mix" {
+	if v.Kind == "mix" && mixID != "" {
 		r.Mix = &Mix{MixID: mixID}
 		if b, err := s.cat.GetBroadcast(ctx, v.StreamID); err == nil {
 			r.Mix.LayoutURL, r.Mix.Width, r.Mix.Height = b.URL, b.Width, b.Height

@@ -45,6 +45,7 @@ type Service struct {
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	delivery   delivery
+	now        func() time.Time // the clock recordings are dated by (and retention reads)
 	log        zerolog.Logger
 }
 
@@ -158,7 +159,7 @@ func (s *Service) addLeg(l legs.Leg) {
 	name := filepath.Base(l.Path)
 	v := catalog.VoD{
 		VodID: uuid.NewString(), VodName: name, StreamID: l.StreamID, StreamName: l.Name,
-		FilePath: "streams/" + name, Type: "streamVod", CreationDate: time.Now().UnixMilli(),
+		FilePath: "streams/" + name, Type: "streamVod", CreationDate: s.now().UnixMilli(),
 		StartTime: l.Joined.UnixMilli(), Duration: l.Duration.Milliseconds(), FileSize: l.Size,
 		Format: string(recorder.MP3), Kind: "individual", Storage: "local", Info: string(info),
 	}
@@ -173,7 +174,7 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 	name := filepath.Base(rec.Path)
 	v := catalog.VoD{
 		VodID: uuid.NewString(), VodName: name, StreamID: rec.StreamID, StreamName: rec.StreamID,
-		FilePath: "streams/" + name, Type: "streamVod", CreationDate: time.Now().UnixMilli(),
+		FilePath: "streams/" + name, Type: "streamVod", CreationDate: s.now().UnixMilli(),
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
 	}

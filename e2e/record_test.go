@@ -198,3 +198,27 @@ func TestStreamIDIsGeneratedWhenAbsent(t *testing.T) {
 		t.Errorf("stop %s: %s", *r.DataID, r.msg())
 	}
 }
+
+// TestShortSessionKeepsItsRecording stops a session right after its start answered, before
+// the audio's timing is known: what the page sent is still recorded.
+func TestShortSessionKeepsItsRecording(t *testing.T) {
+	s := startService(t)
+	r := s.start("short", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"})
+	started := time.Now()
+	if !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	time.Sleep(time.Second)
+	pushed := time.Since(started)
+	if r := s.stop("short"); !r.Success {
+		t.Fatalf("stop: %s", r.msg())
+	}
+	v := s.vodOf("short")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := mediacheck.Probe(ctx, s.download(v))
+	if err != nil || info.Video == nil || info.Audio == nil || info.Duration < pushed-500*time.Millisecond {
+		t.Errorf("a %s session kept %+v (%v), want its video and audio", pushed.Round(time.Millisecond), info, err)
+	}
+	t.Logf("stopped %s after the start answered: the recording holds %s (audio: %v)", pushed.Round(time.Millisecond), info.Duration, info.Audio != nil)
+}

@@ -349,15 +349,22 @@ func (s *Session) fail(err error) {
 	}
 }
 
-// Close ends the publication and waits for the track readers. Samples stop before Close returns.
+// Close ends the publication and waits for the track readers. What they held back (samples
+// waiting for the audio's timing) goes to the sink first; samples stop before Close returns.
 func (s *Session) Close() {
 	s.mu.Lock()
-	s.closed = true
 	pc := s.pc
 	s.mu.Unlock()
 	if pc != nil {
 		pc.Close() //nolint:errcheck // closing
 	}
-	s.wg.Wait()
+	s.wg.Wait() // the readers have passed on what they held
+	s.mu.Lock()
+	if s.sink == nil && !s.firstKey.IsZero() && s.failErr == nil && !s.closed {
+		s.start() // the audio was never timed: start with what there is; unlocks
+		s.mu.Lock()
+	}
+	s.closed = true
+	s.mu.Unlock()
 	s.srv.forget(s.id, s)
 }

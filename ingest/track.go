@@ -148,6 +148,7 @@ func (r *trackReader) run() {
 	for {
 		pkt, _, err := r.remote.ReadRTP()
 		if err != nil {
+			r.flush()
 			return
 		}
 		if r.relay != nil {
@@ -177,7 +178,7 @@ func (r *trackReader) run() {
 			} else {
 				st.audioFrames.Add(1)
 			}
-			r.timed(p.Timestamp, now, smp, video)
+			r.timed(p.Timestamp, now, smp)
 		}
 	}
 }
@@ -200,7 +201,7 @@ func (r *trackReader) readReports() {
 
 // timed gives a sample its wall-clock time from the sender reports and passes it on, holding
 // samples until the first report (or the fallback to arrival time).
-func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample, video bool) {
+func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample) {
 	r.held = append(r.held, heldSample{rtpTime: ts, arrived: arrived, s: smp})
 	if _, ok := r.clock.PacketNTP(ts); !ok && r.byArrive == nil {
 		if arrived.Sub(r.held[0].arrived) < senderReportWait {
@@ -209,6 +210,25 @@ func (r *trackReader) timed(ts uint32, arrived time.Time, smp media.Sample, vide
 		r.byArrive = &arrivalClock{rtp0: r.held[0].rtpTime, at0: r.held[0].arrived, clock: r.track.ClockRate}
 		r.sess.cfg.Log.Warn().Str("codec", string(r.track.Codec)).Msg("no RTCP sender report: timing by arrival")
 	}
+	r.emitHeld()
+}
+
+// flush passes on the samples still waiting for a sender report, timed by their arrival: the
+// connection has ended and no report will come. A session stopped seconds after it began
+// keeps what it sent.
+func (r *trackReader) flush() {
+	if len(r.held) == 0 {
+		return
+	}
+	if r.byArrive == nil {
+		r.byArrive = &arrivalClock{rtp0: r.held[0].rtpTime, at0: r.held[0].arrived, clock: r.track.ClockRate}
+	}
+	r.emitHeld()
+}
+
+// emitHeld times the held samples and passes them on.
+func (r *trackReader) emitHeld() {
+	video := r.track.Codec.IsVideo()
 	for _, h := range r.held {
 		at, ok := r.clock.PacketNTP(h.rtpTime)
 		// The browser's first audio packets carry RTP times that its later sender reports do
