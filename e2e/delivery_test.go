@@ -19,7 +19,6 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	"github.com/rs/zerolog"
 
 	"mediapush/controller"
 	"mediapush/internal/mediacheck"
@@ -247,35 +246,6 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 		time.Sleep(100 * time.Millisecond)
 	}
 	return time.Since(start)
-}
-
-// startServiceOn runs a node on an existing data directory, as startService does on a new
-// one, so that a test can stop it and start another on the same data. stop closes the node
-// once; the test's cleanup calls it too.
-func startServiceOn(t *testing.T, data string, options ...func(*controller.Config)) (s *service, stop func()) {
-	t.Helper()
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	cfg := controller.Config{DataDir: data, Log: log}
-	for _, o := range options {
-		o(&cfg)
-	}
-	ctl, err := controller.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ctl.Handler())
-	s = &service{t: t, base: srv.URL, data: data, ctl: ctl}
-	stop = sync.OnceFunc(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := ctl.Close(ctx); err != nil {
-			t.Errorf("closing the service: %v", err)
-		}
-		srv.Close()
-		assertNothingLeft(t, data)
-	})
-	t.Cleanup(stop)
-	return s, stop
 }
 
 // storedVoD is a VoD with where it is kept, which the harness's vod leaves out.

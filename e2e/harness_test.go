@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,7 +69,15 @@ type vod struct {
 // startService runs a node on a fresh data directory; options adjust its configuration.
 func startService(t testing.TB, options ...func(*controller.Config)) *service {
 	t.Helper()
-	data := t.TempDir()
+	s, _ := startServiceOn(t, t.TempDir(), options...)
+	return s
+}
+
+// startServiceOn runs a node on a data directory that may hold a previous node's data, so a
+// test can stop one node and start another on the same data. stop closes the node once; the
+// test's cleanup calls it too, and checks that nothing was left behind.
+func startServiceOn(t testing.TB, data string, options ...func(*controller.Config)) (s *service, stop func()) {
+	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	cfg := controller.Config{DataDir: data, Log: log}
 	for _, o := range options {
@@ -79,8 +88,8 @@ func startService(t testing.TB, options ...func(*controller.Config)) *service {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(ctl.Handler())
-	s := &service{t: t, base: srv.URL, data: data, ctl: ctl}
-	t.Cleanup(func() {
+	s = &service{t: t, base: srv.URL, data: data, ctl: ctl}
+	stop = sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := ctl.Close(ctx); err != nil {
@@ -89,7 +98,8 @@ func startService(t testing.TB, options ...func(*controller.Config)) *service {
 		srv.Close()
 		assertNothingLeft(t, data)
 	})
-	return s
+	t.Cleanup(stop)
+	return s, stop
 }
 
 // page is the URL of a page that the service itself serves.
