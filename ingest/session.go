@@ -71,6 +71,7 @@ type Session struct {
 
 	firstFrame     chan struct{}
 	firstFrameOnce sync.Once
+	flowing        chan struct{} // closed when samples go to the sink
 
 	wg    sync.WaitGroup
 	stats counters
@@ -100,7 +101,7 @@ func newSession(srv *Server, id, secret string, cfg Config) *Session {
 		cfg.KeyframeInterval = 2 * time.Second
 	}
 	return &Session{srv: srv, id: id, secret: secret, cfg: cfg,
-		failed: make(chan struct{}), firstFrame: make(chan struct{})}
+		failed: make(chan struct{}), firstFrame: make(chan struct{}), flowing: make(chan struct{})}
 }
 
 // Secret authorises the browser's offer for this session.
@@ -111,6 +112,17 @@ func (s *Session) URL() string { return s.srv.URL(s.id) }
 
 // FirstFrame is closed when the first video keyframe has arrived.
 func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
+
+// Flowing is closed once samples go to the sink: the first keyframe is in and the audio is
+// timed (the first seconds are held back until then).
+func (s *Session) Flowing() <-chan struct{} { return s.flowing }
+
+// Epoch is the wall-clock (sender) time of PTS 0; zero before the first sample.
+func (s *Session) Epoch() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
+}
 
 // Failed is closed when the sink refused a sample (for example, a full disk); Err says why.
 func (s *Session) Failed() <-chan struct{} { return s.failed }
@@ -313,6 +325,7 @@ func (s *Session) start() {
 		return
 	}
 	s.sink, s.withAudio, s.flushing = sink, audio != nil, true
+	close(s.flowing)
 	for len(s.early) > 0 {
 		batch := s.early
 		s.early = nil

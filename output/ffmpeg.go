@@ -1,11 +1,13 @@
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,9 +75,16 @@ func (o *Output) drain() {
 // attempt runs ffmpeg once, feeding it until it exits or the output closes.
 func (o *Output) attempt() error {
 	o.set(Connecting, nil)
-	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-f", "matroska", "-i", "pipe:0"}, o.spec.Args...)
+	// -progress on stdout says when ffmpeg has written media: the output is running then,
+	// not when it merely took its input.
+	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-progress", "pipe:1",
+		"-f", "matroska", "-i", "pipe:0"}, o.spec.Args...)
 	cmd := exec.Command("ffmpeg", args...)
 	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	progress, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
@@ -87,8 +96,13 @@ func (o *Output) attempt() error {
 	o.mu.Lock()
 	o.cmd = cmd
 	o.mu.Unlock()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go o.watchProgress(progress)
+	var exitErr error
+	exited := make(chan struct{})
+	go func() {
+		exitErr = cmd.Wait()
+		close(exited)
+	}()
 	w, err := recorder.NewStream(stdin, o.spec.Name, o.video, o.audio)
 	if err != nil {
 		stdin.Close()
@@ -101,31 +115,51 @@ func (o *Output) attempt() error {
 	o.waitKey.Store(true)
 	fed := o.feed(w, exited)
 	closeErr := w.Close() // ends ffmpeg's input: it finishes its output and exits
-	var exitErr error
 	select {
-	case exitErr = <-exited:
+	case <-exited:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill() //nolint:errcheck // it would not finish
-		exitErr = <-exited
+		<-exited
+	}
+	if exitErr != nil {
+		return fmt.Errorf("ffmpeg: %v: %s", exitErr, o.hide(stderr.String()))
 	}
 	if errors.Is(fed, errClosing) {
-		if exitErr != nil {
-			return fmt.Errorf("ffmpeg: %v: %s", exitErr, stderr.String())
-		}
 		if closeErr != nil && !isPipeClosed(closeErr) {
 			return closeErr
 		}
 		return errClosing
 	}
-	if exitErr != nil {
-		return fmt.Errorf("ffmpeg: %v: %s", exitErr, stderr.String())
-	}
 	return fmt.Errorf("ffmpeg ended: %v", fed)
 }
 
-// feed writes queued samples to w until the output closes (errClosing) or ffmpeg fails.
-func (o *Output) feed(w *recorder.Writer, exited <-chan error) error {
+// watchProgress marks the output running once ffmpeg reports written bytes.
+func (o *Output) watchProgress(r io.Reader) {
+	sc := bufio.NewScanner(r)
 	running := false
+	for sc.Scan() {
+		size, ok := strings.CutPrefix(sc.Text(), "total_size=")
+		if n, err := strconv.ParseInt(size, 10, 64); !running && ok && err == nil && n > 0 {
+			running = true
+			o.mu.Lock()
+			if o.state == Connecting {
+				o.state = Running
+			}
+			o.mu.Unlock()
+		}
+	}
+}
+
+// hide takes the secret target out of ffmpeg's words: they name the URL, stream key and all.
+func (o *Output) hide(text string) string {
+	if o.spec.Target == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, o.spec.Target, Redact(o.spec.Target))
+}
+
+// feed writes queued samples to w until the output closes (errClosing) or ffmpeg exits.
+func (o *Output) feed(w *recorder.Writer, exited <-chan struct{}) error {
 	for {
 		select {
 		case <-o.stop:
@@ -140,15 +174,11 @@ func (o *Output) feed(w *recorder.Writer, exited <-chan error) error {
 					return errClosing
 				}
 			}
-		case err := <-exited:
-			return fmt.Errorf("ffmpeg exited: %v", err)
+		case <-exited:
+			return errors.New("ffmpeg exited")
 		case it := <-o.queue:
 			if err := o.write(w, it); err != nil {
 				return err
-			}
-			if !running && it.video {
-				running = true
-				o.set(Running, nil)
 			}
 		}
 	}

@@ -25,6 +25,8 @@ type Spec struct {
 	Name string
 	// Args are ffmpeg's output arguments, after its input (the Matroska stream on stdin).
 	Args []string
+	// Target is the secret URL the output sends to, kept out of errors and logs.
+	Target string
 	// Restart runs ffmpeg again, after a pause, whenever it exits before Close.
 	Restart bool
 	// Keyframe asks the source for a keyframe: a (re)started output begins at one.

@@ -19,6 +19,7 @@ func RTMP(target string) (Spec, error) {
 	}
 	return Spec{
 		Name:    "rtmp " + Redact(target),
+		Target:  target,
 		Restart: true,
 		Args: []string{
 			"-map", "0:v:0", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-ar", "44100",
@@ -52,6 +53,7 @@ func Redact(target string) string {
 	u.RawQuery = ""
 	if i := strings.LastIndex(u.Path, "/"); i > 0 && i < len(u.Path)-1 {
 		u.Path = u.Path[:i+1] + "****"
+		u.RawPath = u.Path // as it is: String would escape the stars
 	}
 	return u.String()
 }

@@ -32,8 +32,8 @@ type sidecar struct {
 	Base      string            `json:"base"` // the files' name without extension, in streams/
 }
 
-func newRecording(dataDir, streamID string, formats []recorder.Format, video media.Track, audio *media.Track) (*recording, error) {
-	started := time.Now().UTC()
+func newRecording(dataDir, streamID string, formats []recorder.Format, started time.Time, video media.Track, audio *media.Track) (*recording, error) {
+	started = started.UTC()
 	base := streamID + "-" + started.Format("20060102-150405")
 	r := &recording{
 		partial: freeName(filepath.Join(dataDir, "recording", base+".mkv")),
@@ -159,7 +159,9 @@ func recoverOne(ctx context.Context, metaPath, src, streamsDir string) ([]Record
 
 // hlsMark is the note, in recording/, that an HLS recording is being made: the next start
 // after a crash finishes what it names.
-func hlsMark(dataDir, name string) string { return filepath.Join(dataDir, "recording", name+".hls.json") }
+func hlsMark(dataDir, name string) string {
+	return filepath.Join(dataDir, "recording", name+".hls.json")
+}
 
 // markHLS notes that the HLS recording name of streamID is being made.
 func markHLS(dataDir, streamID, name string, started time.Time) error {

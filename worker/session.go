@@ -46,7 +46,6 @@ type session struct {
 	mu       sync.Mutex
 	state    State
 	activeAt time.Time
-	formats  []recorder.Format // of the next recording the switch makes
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
@@ -69,10 +68,9 @@ func newSession(w *Worker, job Job) *session {
 			return w.cfg.Hub.Push(job.StreamID, target, token)
 		}
 	}
-	s.rec = &recordingSwitch{}
-	s.formats = fileFormats(job.Record)
-	if len(s.formats) > 0 && !job.AwaitStartSignal {
-		s.rec.turnOn()
+	s.rec = &recordingSwitch{formats: fileFormats(job.Record)}
+	if len(s.rec.formats) > 0 && !job.AwaitStartSignal {
+		s.rec.turnOn(s.rec.formats)
 	}
 	return s
 }
@@ -215,8 +213,8 @@ func (s *session) awaitStart(ctx context.Context) error {
 		return ctx.Err()
 	}
 	s.log.Info().Msg("the page signalled its start: recording")
-	if len(s.formats) > 0 {
-		s.rec.turnOn()
+	if formats := s.rec.formatsNext(); len(formats) > 0 {
+		s.rec.turnOn(formats)
 		s.in.RequestKeyframe(0)
 	}
 	return nil
@@ -294,11 +292,10 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 			return nil, err
 		}
 	}
-	s.rec.setOpener(func() (*recording, error) {
-		s.mu.Lock()
-		formats := s.formats
-		s.mu.Unlock()
-		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, video, audio)
+	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
+		// Dated by its first frame's capture time, not by when the ingest let it through.
+		started := s.in.Epoch().Add(pts)
+		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, started, video, audio)
 	})
 	return fanout{s.rec, s.outs}, nil
 }

@@ -5,36 +5,55 @@ import (
 	"time"
 
 	"mediapush/media"
+	"mediapush/recorder"
 )
 
 // recordingSwitch turns the recording of a session on and off (Ant Media's recording toggle,
 // a page's start signal). Each time it is turned on a new recording begins, at the next
 // keyframe and at time zero; turning it off hands the recording over to be finished.
 type recordingSwitch struct {
-	mu     sync.Mutex
-	open   func() (*recording, error) // makes a recording; set once media flows
-	on     bool
-	cur    *recording
-	offset time.Duration // session PTS of the current recording's first frame
-	err    error
+	mu sync.Mutex
+	// open makes a recording in formats whose first frame has the session PTS pts; set once
+	// media flows.
+	open    func(formats []recorder.Format, pts time.Duration) (*recording, error)
+	on      bool
+	formats []recorder.Format // of the recording the switch makes next
+	cur     *recording
+	offset  time.Duration // session PTS of the current recording's first frame
+	err     error
 }
 
 // setOpener gives the switch the function that makes a recording.
-func (r *recordingSwitch) setOpener(open func() (*recording, error)) {
+func (r *recordingSwitch) setOpener(open func([]recorder.Format, time.Duration) (*recording, error)) {
 	r.mu.Lock()
 	r.open = open
 	r.mu.Unlock()
 }
 
-// turnOn starts a recording at the next keyframe; false if one is on already.
-func (r *recordingSwitch) turnOn() bool {
+// turnOn starts a recording in formats at the next keyframe; false (and nothing changed) if
+// one is on already.
+func (r *recordingSwitch) turnOn(formats []recorder.Format) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.on {
 		return false
 	}
-	r.on = true
+	r.on, r.formats = true, formats
 	return true
+}
+
+// formatsNext are the formats of the last recording turned on.
+func (r *recordingSwitch) formatsNext() []recorder.Format {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.formats
+}
+
+// isOn tells whether recording is on.
+func (r *recordingSwitch) isOn() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.on
 }
 
 // turnOff stops recording and returns the recording to finish: nil when none had begun (no
@@ -65,7 +84,7 @@ func (r *recordingSwitch) WriteVideo(s media.Sample) error {
 		return err
 	}
 	if r.cur == nil {
-		if r.cur, r.err = r.open(); r.err != nil {
+		if r.cur, r.err = r.open(r.formats, s.PTS); r.err != nil {
 			r.mu.Unlock()
 			return r.err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mediapush/ingest"
 	"mediapush/media"
 	"mediapush/recorder"
 )
@@ -29,12 +30,16 @@ func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.
 		return nil, fmt.Errorf("the session is %s, not ACTIVE", st)
 	}
 	if !on {
+		if !s.rec.isOn() {
+			return nil, ErrNotRecording
+		}
+		s.awaitRecording(ctx, in)
 		rec, wasOn := s.rec.turnOff()
 		if !wasOn {
 			return nil, ErrNotRecording
 		}
 		if rec == nil {
-			return nil, nil // turned off before its first keyframe: nothing was recorded
+			return nil, nil // no keyframe came since it was turned on: nothing was recorded
 		}
 		parts, err := rec.finish(ctx, s.log, s.w.StreamsDir(), false)
 		s.mu.Lock()
@@ -45,9 +50,7 @@ func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.
 	}
 	video := s.videoCodec()
 	if len(formats) == 0 {
-		s.mu.Lock()
-		formats = s.formats
-		s.mu.Unlock()
+		formats = s.rec.formatsNext()
 	}
 	if len(formats) == 0 {
 		formats = []recorder.Format{recorder.MP4}
@@ -63,10 +66,7 @@ func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.
 			return nil, fmt.Errorf("this session sends %s video, which %s cannot hold", video, f)
 		}
 	}
-	s.mu.Lock()
-	s.formats = formats
-	s.mu.Unlock()
-	if !s.rec.turnOn() {
+	if !s.rec.turnOn(formats) {
 		return nil, ErrRecording
 	}
 	if in != nil {
@@ -74,6 +74,33 @@ func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.
 	}
 	return nil, nil
 }
+
+// awaitRecording waits, before recording is turned off, until the media turned on has reached
+// the recording: the ingest holds the first seconds back until the audio is timed, and the
+// recording begins at a keyframe.
+func (s *session) awaitRecording(ctx context.Context, in *ingest.Session) {
+	wait, cancel := context.WithTimeout(ctx, recordingStartWait)
+	defer cancel()
+	if in != nil {
+		select {
+		case <-in.Flowing():
+		case <-wait.Done():
+			return
+		}
+	}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for s.rec.current() == nil {
+		select {
+		case <-t.C:
+		case <-wait.Done():
+			return
+		}
+	}
+}
+
+// recordingStartWait bounds awaitRecording: the audio's timing (3.5 s at most) and a keyframe.
+const recordingStartWait = 6 * time.Second
 
 // videoCodec is what the session's page is captured as.
 func (s *session) videoCodec() media.Codec {
