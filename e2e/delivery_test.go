@@ -90,16 +90,7 @@ func (f *flakyS3) configure(c *controller.Config) {
 // get fetches a URL of the S3 server (pre-signed) with a client that trusts its certificate.
 func (f *flakyS3) get(t *testing.T, u string) (int, []byte) {
 	t.Helper()
-	resp, err := f.srv.Client().Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	return resp.StatusCode, body
+	return fetchWith(t, f.srv.Client(), u)
 }
 
 // hookCall is one request the webhook receiver got.

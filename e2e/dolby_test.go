@@ -79,7 +79,13 @@ func (s *service) monitor(path string) []mixRecording {
 // fetch GETs an absolute URL, following redirects, and returns the status and the body.
 func fetch(t *testing.T, u string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(u)
+	return fetchWith(t, http.DefaultClient, u)
+}
+
+// fetchWith is fetch with a client of the caller's (one that trusts a test server, say).
+func fetchWith(t *testing.T, client *http.Client, u string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}

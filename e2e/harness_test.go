@@ -116,7 +116,10 @@ func (s *service) do(method, path string, body any) (*http.Response, []byte) {
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, _ := http.NewRequest(method, s.base+path, rd)
+	// Bounded: a call that hangs fails the test instead of stalling the run.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, s.base+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

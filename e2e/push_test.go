@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -251,28 +249,10 @@ func TestRTMPEndpointBadInput(t *testing.T) {
 	if r := s.start(id, map[string]any{"url": s.page("test-pattern.html"), "width": 320, "height": 240}); !r.Success {
 		t.Fatalf("start: %s", r.msg())
 	}
-	// Calls are bounded: a push that cannot be removed must fail the test, not hang it.
+	// Calls are bounded (see service.do): a push that cannot be removed fails the test.
 	call := func(method, path string, body any) (int, result) {
 		t.Helper()
-		var rd io.Reader
-		switch b := body.(type) {
-		case nil:
-		case string:
-			rd = strings.NewReader(b)
-		default:
-			j, _ := json.Marshal(b)
-			rd = bytes.NewReader(j)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, method, s.base+path, rd)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
+		resp, out := s.do(method, path, body)
 		var r result
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatalf("%s %s: answer is not a Result: %s", method, path, out)
