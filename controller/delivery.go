@@ -34,7 +34,7 @@ type delivery struct {
 	signer   *storage.Signer
 	ttl      time.Duration
 	required bool              // /streams files need a valid signature
-	remote   storage.Store     // S3, or nil to keep recordings here
+	remote   *storage.S3       // or nil to keep recordings here
 	uploader *storage.Uploader // to remote
 	hooks    *webhook.Outbox
 	base     string // how clients reach this node, for local download URLs; may be empty
@@ -192,15 +192,45 @@ func (s *Service) deleteStored(ctx context.Context, v catalog.VoD, files []strin
 	return errors.Join(errs...)
 }
 
-// StoredURL is a pre-signed URL of a recording file kept in S3 and no longer here.
+// StoredURL is a pre-signed URL of a recording file kept in S3 and no longer here: a VoD's
+// file, or a segment of an HLS VoD.
 func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
 	if s.delivery.remote == nil {
 		return "", false
 	}
 	// Not only those marked "s3": the local copy goes a moment before the catalog says so.
-	if _, err := s.cat.GetVoDByName(ctx, file); err != nil {
+	if _, err := s.cat.GetVoDByName(ctx, s.vodOfFile(file)); err != nil {
 		return "", false
 	}
 	u, err := s.delivery.remote.URL(ctx, file, s.delivery.ttl)
 	return u, err == nil
+}
+
+// vodOfFile is the VoD file a served file belongs to: an HLS segment's playlist, else itself.
+func (s *Service) vodOfFile(file string) string {
+	for _, suffix := range []string{"_init.mp4", ".m4s"} {
+		if stem, ok := strings.CutSuffix(file, suffix); ok {
+			if suffix == ".m4s" {
+				stem = stem[:max(strings.LastIndex(stem, "_"), 0)]
+			}
+			return stem + ".m3u8"
+		}
+	}
+	return file
+}
+
+// maxPlaylist bounds an HLS playlist read back from S3: a day of 2 s segments is ~2 MB.
+const maxPlaylist = 16 << 20
+
+// StoredPlaylist is an HLS VoD's playlist kept in S3, read back to be served from here: its
+// segment names then resolve against this node, which redirects each to S3.
+func (s *Service) StoredPlaylist(ctx context.Context, file string) ([]byte, bool) {
+	if s.delivery.remote == nil || !strings.HasSuffix(file, ".m3u8") {
+		return nil, false
+	}
+	if _, err := s.cat.GetVoDByName(ctx, file); err != nil {
+		return nil, false
+	}
+	b, err := s.delivery.remote.Read(ctx, file, maxPlaylist)
+	return b, err == nil
 }

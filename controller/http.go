@@ -196,6 +196,9 @@ func (c *Controller) streamFile(ctx echo.Context) error {
 	}
 	path, err := c.svc.StreamFile(file)
 	if err != nil {
+		if playlist, ok := c.svc.StoredPlaylist(ctx.Request().Context(), file); ok {
+			return ctx.Blob(http.StatusOK, "application/vnd.apple.mpegurl", playlist)
+		}
 		if url, ok := c.svc.StoredURL(ctx.Request().Context(), file); ok {
 			return ctx.Redirect(http.StatusFound, url)
 		}

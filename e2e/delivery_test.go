@@ -520,3 +520,40 @@ func TestRetention(t *testing.T) {
 		t.Errorf("a second sweep deleted %d", n)
 	}
 }
+
+// TestHLSOnS3 keeps an HLS recording in S3: its playlist is still served by the node, so its
+// relative segment names resolve here, and each segment redirects to a pre-signed S3 URL. A
+// player (ffprobe, reading over HTTP) plays it through.
+func TestHLSOnS3(t *testing.T) {
+	f := newFlakyS3(t)
+	s := startService(t, f.configure)
+	r := s.start("hls-s3", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "hls"})
+	started := time.Now()
+	if !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	time.Sleep(shortSession)
+	pushed := time.Since(started)
+	if r := s.stop("hls-s3"); !r.Success {
+		t.Fatalf("stop: %s", r.msg())
+	}
+	waitFor(t, "the HLS recording in S3", 30*time.Second, func() bool { return allStored(s, "hls-s3", "s3", 1) })
+	v := storedVoDs(s, "hls-s3")[0]
+	if left, _ := filepath.Glob(filepath.Join(s.data, "streams", "hls-s3-*")); len(left) > 0 {
+		t.Errorf("files left here after the upload: %v", left)
+	}
+	resp, body := s.do(http.MethodGet, "/live/"+v.FilePath, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "#EXT-X-ENDLIST") {
+		t.Fatalf("the playlist from S3: HTTP %d %s", resp.StatusCode, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := mediacheck.Probe(ctx, s.base+"/live/"+v.FilePath)
+	if err != nil || info.Video == nil || info.Video.Width != 640 || info.Audio == nil {
+		t.Fatalf("the HLS recording played from S3: %+v %v", info, err)
+	}
+	if d := info.Duration - pushed; d < -time.Second || d > time.Second {
+		t.Errorf("it lasts %s, %s was recorded", info.Duration, pushed)
+	}
+	t.Logf("HLS from S3: %s for %s recorded", info.Duration, pushed.Round(time.Millisecond))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -154,6 +155,26 @@ func (s *S3) URL(ctx context.Context, key string, ttl time.Duration) (string, er
 		return "", fmt.Errorf("storage: presigning s3://%s/%s: %w", s.bucket, obj, err)
 	}
 	return u.String(), nil
+}
+
+// Read returns the object under key, for files the service serves itself (an HLS playlist,
+// whose relative segment names must resolve against the service, not the bucket). At most
+// limit bytes are read.
+func (s *S3) Read(ctx context.Context, key string, limit int64) ([]byte, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	obj := s.object(key)
+	o, err := s.client.GetObject(ctx, s.bucket, obj, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("storage: reading s3://%s/%s: %w", s.bucket, obj, err)
+	}
+	defer o.Close()
+	b, err := io.ReadAll(io.LimitReader(o, limit))
+	if err != nil {
+		return nil, fmt.Errorf("storage: reading s3://%s/%s: %w", s.bucket, obj, err)
+	}
+	return b, nil
 }
 
 // contentTypes are the types players need to see for the files a recording is made of; the
