@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"mediapush/controller"
+	"mediapush/internal/mediacheck"
+	"mediapush/internal/rtmptest"
 )
 
 // mixRecording is a recording as Dolby's Monitor API lists it.
@@ -366,4 +369,39 @@ func freshMix(t *testing.T, s *service, mixID string) mixRecording {
 	}
 	t.Fatalf("mix %s is not listed", mixID)
 	return mixRecording{}
+}
+
+// TestDolbyRTMP streams a conference's layout to an RTMP server with Dolby's rtmp routes.
+func TestDolbyRTMP(t *testing.T) {
+	s := startService(t)
+	srv := rtmptest.Start(t)
+	body := map[string]any{"uri": srv.URL("live-conf"), "layoutUrl": s.page("test-pattern.html"), "width": 640, "height": 480}
+	if code, e := s.dolby(http.MethodPost, "/v2/conferences/mix/conf9/rtmp/start", body, nil); code != http.StatusOK {
+		t.Fatalf("rtmp/start: HTTP %d %s", code, e.Description)
+	}
+	if code, e := s.dolby(http.MethodPost, "/v2/conferences/mix/conf9/rtmp/start", map[string]any{"uri": "http://x/y", "layoutUrl": s.page("test-pattern.html"), "mixId": "other"}, nil); code != http.StatusBadRequest || !strings.Contains(e.Description, "rtmp") {
+		t.Errorf("rtmp/start with an http uri: HTTP %d %q", code, e.Description)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(srv.Recordings("live-conf")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	if code, e := s.dolby(http.MethodPost, "/v2/conferences/mix/conf9/rtmp/stop", nil, nil); code != http.StatusOK {
+		t.Fatalf("rtmp/stop: HTTP %d %s", code, e.Description)
+	}
+	flv := srv.Recordings("live-conf")
+	if len(flv) != 1 {
+		t.Fatalf("nginx recorded %v", flv)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := mediacheck.Probe(ctx, flv[0])
+	if err != nil || info.Video == nil || info.Video.Codec != "h264" || info.Video.Width != 640 || info.Video.Height != 480 ||
+		info.Audio == nil || info.Audio.Codec != "aac" || info.Duration < 2*time.Second {
+		t.Errorf("what reached the RTMP server: %+v %v", info, err)
+	}
+	if code, _ := s.dolby(http.MethodPost, "/v2/conferences/mix/conf9/rtmp/stop", nil, nil); code != http.StatusNotFound {
+		t.Errorf("a second rtmp/stop: HTTP %d", code)
+	}
 }
