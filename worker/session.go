@@ -8,17 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
 	"mediapush/browser"
 	"mediapush/ingest"
-	"mediapush/media"
 	"mediapush/recorder"
 	"mediapush/rooms"
 )
@@ -220,47 +216,6 @@ func (s *session) awaitStart(ctx context.Context) error {
 	return nil
 }
 
-// goLive makes the session a stream of the hub, so its output can be watched as it records.
-func (s *session) goLive() error {
-	if s.w.cfg.Hub == nil {
-		return nil
-	}
-	live, err := s.w.cfg.Hub.Add(rooms.StreamInfo{ID: s.job.StreamID, Kind: rooms.KindMediaPush, Name: s.job.StreamID},
-		s.requestKeyframe)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.live = live
-	s.mu.Unlock()
-	return nil
-}
-
-// requestKeyframe asks the page's encoder for a keyframe, for a new viewer or output.
-func (s *session) requestKeyframe() {
-	s.mu.Lock()
-	in := s.in
-	s.mu.Unlock()
-	if in != nil {
-		in.RequestKeyframe(0)
-	}
-}
-
-// relay passes the captured RTP to the session's live viewers.
-func (s *session) relay(c webrtc.RTPCodecCapability) (func(*rtp.Packet), error) {
-	s.mu.Lock()
-	live := s.live
-	s.mu.Unlock()
-	if live == nil {
-		return nil, nil
-	}
-	fw, err := live.AddTrack(c)
-	if err != nil {
-		return nil, err
-	}
-	return fw.WriteRTP, nil
-}
-
 func (s *session) recordsAs(f recorder.Format) bool {
 	for _, r := range s.job.Record {
 		if r == f {
@@ -273,61 +228,6 @@ func (s *session) recordsAs(f recorder.Format) bool {
 // videoBitrate is high enough that the encoder never has to shrink the picture on loopback.
 func videoBitrate(w, h int) int {
 	return min(max(w*h*9/2, 1_000_000), 8_000_000)
-}
-
-// onFirstFrame starts the recording and the live outputs when media starts flowing.
-func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
-	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
-	hlsName := ""
-	if slices.Contains(s.job.Record, recorder.HLS) {
-		now := time.Now().UTC()
-		hlsName = s.job.StreamID + "-" + now.Format("20060102-150405")
-		if err := markHLS(s.w.cfg.DataDir, s.job.StreamID, hlsName, now); err != nil {
-			return nil, err
-		}
-	}
-	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
-	for _, target := range s.job.Endpoints {
-		if _, err := s.outs.add(target, ""); err != nil {
-			return nil, err
-		}
-	}
-	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
-		// Dated by its first frame's capture time, not by when the ingest let it through.
-		started := s.in.Epoch().Add(pts)
-		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, started, video, audio)
-	})
-	return fanout{s.rec, s.outs}, nil
-}
-
-// fileFormats are the formats made from the recording file: all but the live ones.
-func fileFormats(all []recorder.Format) []recorder.Format {
-	var out []recorder.Format
-	for _, f := range all {
-		if !f.Live() {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// fanout writes to the recording first (it may make a track wait), then to the live outputs
-// (they never do).
-type fanout struct {
-	rec  ingest.Sink
-	live ingest.Sink
-}
-
-func (f fanout) WriteVideo(smp media.Sample) error {
-	err := f.rec.WriteVideo(smp)
-	f.live.WriteVideo(smp) //nolint:errcheck // live outputs never fail a write
-	return err
-}
-
-func (f fanout) WriteAudio(smp media.Sample) error {
-	err := f.rec.WriteAudio(smp)
-	f.live.WriteAudio(smp) //nolint:errcheck // live outputs never fail a write
-	return err
 }
 
 // watch ends an ACTIVE session when its browser dies, its media stops, its recording fails

@@ -1,0 +1,49 @@
+package worker
+
+import (
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"mediapush/rooms"
+)
+
+// goLive makes the session a stream of the hub, so its output can be watched as it records.
+func (s *session) goLive() error {
+	if s.w.cfg.Hub == nil {
+		return nil
+	}
+	live, err := s.w.cfg.Hub.Add(rooms.StreamInfo{ID: s.job.StreamID, Kind: rooms.KindMediaPush, Name: s.job.StreamID},
+		s.requestKeyframe)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.live = live
+	s.mu.Unlock()
+	return nil
+}
+
+// requestKeyframe asks the page's encoder for a keyframe, for a new viewer or output.
+func (s *session) requestKeyframe() {
+	s.mu.Lock()
+	in := s.in
+	s.mu.Unlock()
+	if in != nil {
+		in.RequestKeyframe(0)
+	}
+}
+
+// relay passes the captured RTP to the session's live viewers.
+func (s *session) relay(c webrtc.RTPCodecCapability) (func(*rtp.Packet), error) {
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	if live == nil {
+		return nil, nil
+	}
+	fw, err := live.AddTrack(c)
+	if err != nil {
+		return nil, err
+	}
+	return fw.WriteRTP, nil
+}

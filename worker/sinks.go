@@ -1,0 +1,65 @@
+package worker
+
+import (
+	"slices"
+	"time"
+
+	"mediapush/ingest"
+	"mediapush/media"
+	"mediapush/recorder"
+)
+
+// onFirstFrame starts the recording and the live outputs when media starts flowing.
+func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
+	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
+	hlsName := ""
+	if slices.Contains(s.job.Record, recorder.HLS) {
+		now := time.Now().UTC()
+		hlsName = s.job.StreamID + "-" + now.Format("20060102-150405")
+		if err := markHLS(s.w.cfg.DataDir, s.job.StreamID, hlsName, now); err != nil {
+			return nil, err
+		}
+	}
+	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
+	for _, target := range s.job.Endpoints {
+		if _, err := s.outs.add(target, ""); err != nil {
+			return nil, err
+		}
+	}
+	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
+		// Dated by its first frame's capture time, not by when the ingest let it through.
+		started := s.in.Epoch().Add(pts)
+		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, started, video, audio)
+	})
+	return fanout{s.rec, s.outs}, nil
+}
+
+// fileFormats are the formats made from the recording file: all but the live ones.
+func fileFormats(all []recorder.Format) []recorder.Format {
+	var out []recorder.Format
+	for _, f := range all {
+		if !f.Live() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// fanout writes to the recording first (it may make a track wait), then to the live outputs
+// (they never do).
+type fanout struct {
+	rec  ingest.Sink
+	live ingest.Sink
+}
+
+func (f fanout) WriteVideo(smp media.Sample) error {
+	err := f.rec.WriteVideo(smp)
+	f.live.WriteVideo(smp) //nolint:errcheck // live outputs never fail a write
+	return err
+}
+
+func (f fanout) WriteAudio(smp media.Sample) error {
+	err := f.rec.WriteAudio(smp)
+	f.live.WriteAudio(smp) //nolint:errcheck // live outputs never fail a write
+	return err
+}
