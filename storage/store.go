@@ -1,5 +1,5 @@
-// Package storage keeps finished recordings somewhere they can be downloaded from: the service's
-// own data directory (Local) or an S3-compatible bucket (S3). The Uploader moves files into a
+// Package storage keeps finished recordings somewhere they can be downloaded from besides the
+// service's own data directory: an S3-compatible bucket (S3). The Uploader moves files into a
 // Store through a queue kept in SQLite, so an upload that fails is retried in the background,
 // survives a restart, and the local file is only removed once the store has confirmed its copy.
 package storage

@@ -27,8 +27,7 @@ type UploaderConfig struct {
 	// created if missing.
 	DB    *sql.DB
 	Store Store
-	// RemoveLocal deletes the local file once its upload is confirmed. It suits remote stores
-	// only: with Local the file usually is the stored copy, so NewUploader refuses it.
+	// RemoveLocal deletes the local file once its upload is confirmed.
 	RemoveLocal bool
 	// MinBackoff and MaxBackoff bound the exponential, jittered wait between tries of a failing
 	// upload; default 1 s and 5 min.
@@ -66,9 +65,6 @@ const dbRetry = 5 * time.Second
 func NewUploader(cfg UploaderConfig) (*Uploader, error) {
 	if cfg.DB == nil || cfg.Store == nil {
 		return nil, errors.New("storage: uploader needs a database and a store")
-	}
-	if _, ok := cfg.Store.(*Local); ok && cfg.RemoveLocal {
-		return nil, errors.New("storage: RemoveLocal with the local store would delete the recordings it keeps")
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
