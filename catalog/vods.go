@@ -118,3 +118,10 @@ func (c *Catalog) GetVoDByName(ctx context.Context, name string) (VoD, error) {
 	}
 	return v, err
 }
+
+// VoDsWith lists, newest first, size VoDs from offset whose stream id contains infix and, when
+// format is set, of that format.
+func (c *Catalog) VoDsWith(ctx context.Context, infix, format string, offset, size int) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE instr(stream_id, ?) > 0 AND (?='' OR format=?)
+		ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, infix, format, format, size, offset)
+}

@@ -161,7 +161,7 @@ func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording
 		return MixRecording{}, err
 	}
 	r := MixRecording{CreatedAt: v.CreationDate, Region: "local", RecordingType: v.Kind, Duration: v.Duration,
-		URL: url, Filename: v.VodName, Size: v.FileSize, StartTime: v.StartTime, MediaType: mediaType(v.Format),
+		URL: url, Filename: v.VodName, Size: v.FileSize, StartTime: v.StartTime, MediaType: mediaTypeOf(v.Format),
 		ConferenceID: conference}
 	if v.Kind == "mix" && mixID != "" {
 		r.Mix = &Mix{MixID: mixID}
@@ -172,7 +172,7 @@ func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording
 	return r, nil
 }
 
-func mediaType(format string) string {
+func mediaTypeOf(format string) string {
 	switch format {
 	case "mp3":
 		return "audio/mpeg"
@@ -206,21 +206,20 @@ func (s *Service) ConferenceRecordings(ctx context.Context, conference string) (
 
 // MixRecordings lists every mix recording, optionally of one media type, newest first.
 func (s *Service) MixRecordings(ctx context.Context, mediaTypeFilter string, offset, size int) ([]MixRecording, error) {
-	vods, err := s.cat.ListVoDs(ctx, 0, 1<<30)
+	format := ""
+	if mediaTypeFilter != "" {
+		if format = formatOf(mediaTypeFilter); format == "" {
+			return []MixRecording{}, nil // no recording is of that type
+		}
+	}
+	vods, err := s.cat.VoDsWith(ctx, "_mix_", format, offset, size)
 	if err != nil {
 		return nil, err
 	}
 	out := []MixRecording{}
 	for _, v := range vods {
-		if _, _, ok := mixOf(v.StreamID); !ok || (mediaTypeFilter != "" && mediaType(v.Format) != mediaTypeFilter) {
+		if _, _, ok := mixOf(v.StreamID); !ok {
 			continue
-		}
-		if offset > 0 {
-			offset--
-			continue
-		}
-		if len(out) == size {
-			break
 		}
 		r, err := s.mixRecording(ctx, v)
 		if err != nil {
@@ -229,6 +228,16 @@ func (s *Service) MixRecordings(ctx context.Context, mediaTypeFilter string, off
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// formatOf is the recording format of a media type; "" for none mediapush makes.
+func formatOf(mediaType string) string {
+	for _, f := range []string{"mp4", "mp3", "webm", "hls"} {
+		if mediaTypeOf(f) == mediaType {
+			return f
+		}
+	}
+	return ""
 }
 
 // DeleteConferenceRecordings deletes every recording of a conference; it returns how many.
