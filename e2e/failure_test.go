@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mediapush/controller"
 	"mediapush/internal/mediacheck"
 	"mediapush/internal/procstat"
 )
@@ -204,5 +205,42 @@ func TestStaticPageRecords(t *testing.T) {
 	}
 	if r := s.stop("static"); !r.Success {
 		t.Errorf("stop: %s", r.msg())
+	}
+}
+
+// TestAPIToken closes the REST API to callers without the token; pages and the health check
+// stay open.
+func TestAPIToken(t *testing.T) {
+	s := startService(t, func(c *controller.Config) { c.APIToken = "a-long-random-api-token-0123456789" })
+	for _, path := range []string{"/live/rest/v2/vods/list/0/10", "/v2/monitor/recordings", "/live/rest/v2/broadcasts/x"} {
+		for _, token := range []string{"", "wrong", "a-long-random-api-token-012345678"} {
+			req, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("GET %s with token %q: HTTP %d, want 401", path, token, resp.StatusCode)
+			}
+		}
+		req, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
+		req.Header.Set("Authorization", "Bearer a-long-random-api-token-0123456789")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized {
+			t.Errorf("GET %s with the token: HTTP %d", path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/healthz", "/live/test-pattern.html"} {
+		if resp, _ := s.do(http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: HTTP %d, want it open", path, resp.StatusCode)
+		}
 	}
 }
