@@ -107,6 +107,7 @@ func (h *Hub) Stream(id string) (*Stream, bool) {
 }
 
 // Participants lists a room's streams in the order they joined; empty when nobody is in it.
+// A publisher counts once its offer is answered: before, its tracks are not known.
 func (h *Hub) Participants(room string) []StreamInfo {
 	h.mu.Lock()
 	var in []*Stream
@@ -116,9 +117,14 @@ func (h *Hub) Participants(room string) []StreamInfo {
 		}
 	}
 	h.mu.Unlock()
-	out := make([]StreamInfo, len(in))
-	for i, s := range in {
-		out[i] = s.Info()
+	out := make([]StreamInfo, 0, len(in))
+	for _, s := range in {
+		s.mu.Lock()
+		ready := s.announced || s.info.Kind != KindWHIP
+		s.mu.Unlock()
+		if ready {
+			out = append(out, s.Info())
+		}
 	}
 	slices.SortFunc(out, func(a, b StreamInfo) int {
 		if c := a.Since.Compare(b.Since); c != 0 {
