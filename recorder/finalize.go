@@ -18,6 +18,10 @@ import (
 	"mediapush/media"
 )
 
+// ErrNoMedia says a recording holds no time at all (stopped on its first frame): there is no
+// file to make of it.
+var ErrNoMedia = errors.New("ffmpeg produced a file without media")
+
 // Info describes a finalized recording.
 type Info struct {
 	Duration time.Duration // as ffprobe reports it
@@ -86,7 +90,7 @@ func Finalize(ctx context.Context, src, dst string, f Format) (Info, error) {
 		return Info{}, fmt.Errorf("recorder: finalize %s: %w", src, err)
 	}
 	if dur <= 0 {
-		return Info{}, fmt.Errorf("recorder: finalize %s: ffmpeg produced a file without media", src)
+		return Info{}, fmt.Errorf("recorder: finalize %s: %w", src, ErrNoMedia)
 	}
 	fi, err := os.Stat(tmp)
 	if err != nil {

@@ -81,6 +81,9 @@ func finishFile(ctx context.Context, src string, meta sidecar, streamsDir string
 	for _, f := range meta.Formats {
 		dst := freeName(filepath.Join(streamsDir, meta.Base+"."+string(f)))
 		info, err := recorder.Finalize(ctx, src, dst, f)
+		if errors.Is(err, recorder.ErrNoMedia) {
+			continue // stopped on its first frame: nothing to keep, nothing lost
+		}
 		if err != nil {
 			left = append(left, f)
 			errs = append(errs, fmt.Errorf("%s: %w", f, err))
