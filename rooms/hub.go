@@ -5,6 +5,7 @@
 package rooms
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -130,19 +131,9 @@ func (h *Hub) Participants(room string) []StreamInfo {
 		if c := a.Since.Compare(b.Since); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (h *Hub) roomLocked(room string) bool {

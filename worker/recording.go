@@ -51,15 +51,28 @@ func newRecording(dataDir, streamID string, formats []recorder.Format, started t
 	return r, nil
 }
 
-func (m sidecar) save(partial string) error {
+func (m sidecar) save(partial string) error { return m.write(partial + ".json") }
+
+// write stores the sidecar at path.
+func (m sidecar) write(path string) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(partial+".json", b, 0o640); err != nil {
+	if err := os.WriteFile(path, b, 0o640); err != nil {
 		return fmt.Errorf("recording: %w", err)
 	}
 	return nil
+}
+
+// readSidecar reads the sidecar at path.
+func readSidecar(path string) (sidecar, error) {
+	var m sidecar
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	return m, err
 }
 
 // finish closes the incremental file and turns it into the deliverables in streamsDir.
@@ -142,12 +155,8 @@ func (w *Worker) Recover(ctx context.Context) ([]Recording, error) {
 }
 
 func recoverOne(ctx context.Context, metaPath, src, streamsDir string) ([]Recording, error) {
-	b, err := os.ReadFile(metaPath)
+	meta, err := readSidecar(metaPath)
 	if err != nil {
-		return nil, err
-	}
-	var meta sidecar
-	if err := json.Unmarshal(b, &meta); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
@@ -168,8 +177,8 @@ func hlsMark(dataDir, name string) string {
 
 // markHLS notes that the HLS recording name of streamID is being made.
 func markHLS(dataDir, streamID, name string, started time.Time) error {
-	b, _ := json.Marshal(sidecar{StreamID: streamID, Formats: []recorder.Format{recorder.HLS}, StartedAt: started, Base: name})
-	return os.WriteFile(hlsMark(dataDir, name), b, 0o640)
+	return sidecar{StreamID: streamID, Formats: []recorder.Format{recorder.HLS}, StartedAt: started, Base: name}.
+		write(hlsMark(dataDir, name))
 }
 
 // recoverHLS finishes the HLS recordings a previous process was making when it died: their
@@ -183,11 +192,7 @@ func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
 	var recs []Recording
 	var errs []error
 	for _, m := range marks {
-		var meta sidecar
-		b, err := os.ReadFile(m)
-		if err == nil {
-			err = json.Unmarshal(b, &meta)
-		}
+		meta, err := readSidecar(m)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", filepath.Base(m), err))
 			continue

@@ -16,16 +16,18 @@ var feedback = []webrtc.RTCPFeedback{
 // VideoCodecs are the video codecs browsers send: H264 in the profiles they use (Constrained
 // Baseline, Baseline, Main), VP8 and VP9.
 func VideoCodecs() []webrtc.RTPCodecParameters {
-	h264 := func(profile string, pt webrtc.PayloadType) webrtc.RTPCodecParameters {
-		return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile, RTCPFeedback: feedback}, PayloadType: pt}
-	}
 	return []webrtc.RTPCodecParameters{
-		h264("42e01f", 102), h264("42001f", 104), h264("4d001f", 106),
+		H264("42e01f", 102), H264("42001f", 104), H264("4d001f", 106),
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: feedback}, PayloadType: 96},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000,
 			SDPFmtpLine: "profile-id=0", RTCPFeedback: feedback}, PayloadType: 98},
 	}
+}
+
+// H264 is H264 (packetization mode 1) of one profile-level-id, as payload type pt.
+func H264(profileLevelID string, pt webrtc.PayloadType) webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profileLevelID, RTCPFeedback: feedback}, PayloadType: pt}
 }
 
 // Opus is stereo Opus at 48 kHz with the given extra fmtp parameters (e.g. a bitrate).
