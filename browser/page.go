@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"mediapush/internal/redact"
 )
 
 // Open navigates the tab to pageURL with the viewport at exactly the configured size. It fails
@@ -40,7 +42,10 @@ type PageError struct {
 	Reason string
 }
 
-func (e *PageError) Error() string { return fmt.Sprintf("cannot open %s: %s", e.URL, e.Reason) }
+// Error names the page without the credentials its URL may carry.
+func (e *PageError) Error() string {
+	return fmt.Sprintf("cannot open %s: %s", redact.Text(e.URL), e.Reason)
+}
 
 // loadFailure names the cause of a failed navigation in words a caller can act on.
 func (b *Browser) loadFailure(pageURL string, err error) error {

@@ -66,9 +66,20 @@ type Config struct {
 	MixRetention, IndividualRetention time.Duration
 	// Now is the clock of retention; default time.Now.
 	Now func() time.Time
-	// APIToken, when set, is required (Authorization: Bearer) by every REST call.
+	// APIToken, when set, is required (Authorization: Bearer) by every control call: the REST,
+	// Dolby and Monitor routes and the recordings. Without it (and without RESTJWTSecret) those
+	// answer only callers on this machine.
 	APIToken string
-	Log      zerolog.Logger
+	// RESTJWTSecret, when set, also admits control calls carrying an Ant Media REST JWT (HS256
+	// over this secret, with an expiry), with or without "Bearer ".
+	RESTJWTSecret []byte
+	// AllowedHosts are the names this server answers to besides IP literals, localhost and the
+	// hosts of PublicURL and BaseURL: a request with another Host header is refused.
+	AllowedHosts []string
+	// AllowedOrigins are the web origins (https://app.example.com) whose pages may call the
+	// control routes from a browser; other cross-site requests are refused.
+	AllowedOrigins []string
+	Log            zerolog.Logger
 }
 
 // Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
@@ -81,6 +92,7 @@ type Controller struct {
 	legs   *legs.Recorder
 	echo   *echo.Echo
 	cfg    Config
+	access access
 	// stopBackground ends the uploader, the webhook outbox and retention; background waits for them.
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -110,6 +122,10 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.cfg = cfg
 	cfg.Rooms.Log = cfg.Log
+	var err error
+	if c.access, err = newAccess(cfg); err != nil {
+		return nil, err
+	}
 	cat, err := catalog.Open(filepath.Join(cfg.DataDir, "catalog.db"))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,16 +72,34 @@ func (s *Service) DownloadURL(ctx context.Context, v catalog.VoD) (string, error
 	return d.base + "/live/streams/" + url.PathEscape(v.VodName) + "?" + q, nil
 }
 
-// CheckDownload verifies a request for a recording file: a signature, when it carries one (an
-// expired or altered URL is refused), or always when signed downloads are required.
-func (s *Service) CheckDownload(file string, q url.Values) error {
-	if q.Get("signature") == "" && q.Get("expires") == "" && !s.delivery.required {
-		return nil
+// CheckDownload verifies the signature of a request for a recording file. A request without
+// one reports signed false: it needs the control API's access instead, unless signed downloads
+// are required. An expired or altered URL is refused.
+func (s *Service) CheckDownload(file string, q url.Values) (signed bool, err error) {
+	if q.Get("signature") == "" && q.Get("expires") == "" {
+		if s.delivery.required {
+			return false, &Error{Code: 403, Message: "recordings are served only through signed download URLs"}
+		}
+		return false, nil
 	}
 	if err := s.delivery.signer.Verify(streamPath(file), q, time.Now()); err != nil {
-		return &Error{Code: 403, Message: "this download URL is not valid: " + err.Error()}
+		return false, &Error{Code: 403, Message: "this download URL is not valid: " + err.Error()}
 	}
-	return nil
+	return true, nil
+}
+
+// SignPlaylist gives each segment of an HLS playlist fetched through a signed URL a signature
+// of its own, good until the same time, so that a player holding only the playlist's URL can
+// play it.
+func (s *Service) SignPlaylist(playlist []byte, q url.Values) []byte {
+	unix, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+	if err != nil {
+		return playlist
+	}
+	expires := time.Unix(unix, 0)
+	return signPlaylist(playlist, func(name string) string {
+		return s.delivery.signer.Sign(streamPath(name), expires)
+	})
 }
 
 // deliver sends a listed recording on: to S3 (the announcement follows the upload), or

@@ -65,7 +65,7 @@ func (s *Service) StartMix(ctx context.Context, conference string, req MixReques
 		return "", badRequest(err)
 	}
 	id := mixStreamID(conference, "mix", req.MixID)
-	id, err := s.StartPush(ctx, id, StartRequest{URL: req.LayoutURL, Width: req.Width, Height: req.Height, RecordType: "mp4"})
+	id, err := s.startPush(ctx, id, StartRequest{URL: req.LayoutURL, Width: req.Width, Height: req.Height, RecordType: "mp4"})
 	var se *Error
 	if errors.As(err, &se) && se.Code == 409 {
 		return "", &Error{Code: 409, Message: fmt.Sprintf("conference %s is being recorded with mix %s already", conference, req.MixID)}

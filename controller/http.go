@@ -2,16 +2,15 @@ package controller
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,17 +23,19 @@ const maxListSize = 50
 var appPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // routes registers the Ant Media-compatible surface. Any application name works in the path.
+// Control routes pass c.control (see access.go); the participants' routes do not.
 func (c *Controller) routes(e *echo.Echo) {
+	e.Use(c.checkHost)
 	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
 	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
 
-	push := app.Group("/rest/v1/media-push", c.checkToken)
+	push := app.Group("/rest/v1/media-push", c.control, requireJSON)
 	push.POST("/start", c.start)
 	push.POST("/stop/:streamId", c.stop)
 	push.POST("/send-command", c.sendCommand)
 
-	v2 := app.Group("/rest/v2", c.checkToken)
+	v2 := app.Group("/rest/v2", c.control, requireJSON)
 	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
 	v2.GET("/broadcasts/:streamId", c.getBroadcast)
 	v2.PUT("/broadcasts/:streamId/recording/:onoff", c.setRecording)
@@ -44,25 +45,11 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.GET("/vods/:vodId", c.getVoD)
 	v2.DELETE("/vods/:vodId", c.deleteVoD)
 
-	c.roomRoutes(app, push, v2)
+	c.roomRoutes(app, push)
 
 	app.GET("/streams/:file", c.streamFile)
 	app.HEAD("/streams/:file", c.streamFile)
 	app.GET("/:page", c.layoutPage)
-}
-
-// checkToken requires the API token, when one is configured, in constant time.
-func (c *Controller) checkToken(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(ctx echo.Context) error {
-		if c.cfg.APIToken == "" {
-			return next(ctx)
-		}
-		got, _ := strings.CutPrefix(ctx.Request().Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.APIToken)) != 1 {
-			return ctx.JSON(http.StatusUnauthorized, failed("a valid API token is required (Authorization: Bearer …)", ""))
-		}
-		return next(ctx)
-	}
 }
 
 func (c *Controller) checkApp(next echo.HandlerFunc) echo.HandlerFunc {
@@ -188,15 +175,24 @@ func (c *Controller) deleteVoD(ctx echo.Context) error {
 }
 
 // streamFile serves a recording with range requests (players seek with them); one kept in S3
-// is redirected to a pre-signed URL.
+// is redirected to a pre-signed URL. A signed URL opens its file to anybody until it expires;
+// without one the caller needs the control API's access.
 func (c *Controller) streamFile(ctx echo.Context) error {
 	file := ctx.Param("file")
-	if err := c.svc.CheckDownload(file, ctx.QueryParams()); err != nil {
+	q := ctx.QueryParams()
+	signed, err := c.svc.CheckDownload(file, q)
+	if err == nil && !signed {
+		err = c.controlAllowed(ctx.Request())
+	}
+	if err != nil {
 		return answer(ctx, err, "", false)
 	}
 	path, err := c.svc.StreamFile(file)
 	if err != nil {
 		if playlist, ok := c.svc.StoredPlaylist(ctx.Request().Context(), file); ok {
+			if signed {
+				playlist = c.svc.SignPlaylist(playlist, q)
+			}
 			return ctx.Blob(http.StatusOK, "application/vnd.apple.mpegurl", playlist)
 		}
 		if url, ok := c.svc.StoredURL(ctx.Request().Context(), file); ok {
@@ -207,8 +203,15 @@ func (c *Controller) streamFile(ctx echo.Context) error {
 	switch filepath.Ext(path) {
 	case ".m3u8":
 		// A live playlist grows: players must fetch it anew each time.
-		ctx.Response().Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 		ctx.Response().Header().Set("Cache-Control", "no-cache")
+		if signed {
+			playlist, err := os.ReadFile(path)
+			if err != nil {
+				return answer(ctx, notFound("no such file: %s", file), "", false)
+			}
+			return ctx.Blob(http.StatusOK, "application/vnd.apple.mpegurl", c.svc.SignPlaylist(playlist, q))
+		}
+		ctx.Response().Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 	case ".m4s":
 		ctx.Response().Header().Set("Content-Type", "video/iso.segment")
 	}

@@ -12,7 +12,7 @@ import (
 
 // dolbyRoutes registers the Dolby.io-style recording and Monitor API at /v2.
 func (c *Controller) dolbyRoutes(e *echo.Echo) {
-	v2 := e.Group("/v2", c.checkToken)
+	v2 := e.Group("/v2", c.control, requireJSON)
 	mix := v2.Group("/conferences/mix/:conferenceId")
 	mix.POST("/recording/start", c.startMix)
 	mix.POST("/recording/stop", func(ctx echo.Context) error { return c.stopMixes(ctx, "mix") })

@@ -14,12 +14,14 @@ import (
 )
 
 // roomRoutes registers the conference server (WHIP, WHEP, rooms) and room recording.
-func (c *Controller) roomRoutes(app, push, v2 *echo.Group) {
+// The participant list is what layout pages poll, so it is a participants' route: open, or
+// guarded by a play token for the room when stream tokens are on.
+func (c *Controller) roomRoutes(app, push *echo.Group) {
 	app.POST("/whip/:streamId", c.whipPublish)
 	app.DELETE("/whip/:streamId/:session", c.whipEnd)
 	app.POST("/whep/:streamId", c.whepPlay)
 	app.DELETE("/whep/:streamId/:session", c.whepEnd)
-	v2.GET("/rooms/:roomId/participants", c.participants)
+	app.GET("/rest/v2/rooms/:roomId/participants", c.participants)
 	push.POST("/rooms/:roomId/recording/start", c.startRoomRecording)
 	push.POST("/rooms/:roomId/recording/stop", c.stopRoomRecording)
 }
@@ -113,7 +115,7 @@ func (c *Controller) whepEnd(ctx echo.Context) error {
 }
 
 func (c *Controller) participants(ctx echo.Context) error {
-	list, err := c.svc.Participants(ctx.Param("roomId"))
+	list, err := c.svc.Participants(ctx.Param("roomId"), bearer(ctx))
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}

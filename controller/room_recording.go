@@ -54,7 +54,7 @@ func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string
 		"{base}", strings.TrimSuffix(base, "/"), "{app}", url.PathEscape(app), "{roomId}", url.QueryEscape(room),
 		"{token}", url.QueryEscape(token), "{layout}", req.Layout,
 	).Replace(s.roomURL)
-	id, err := s.StartPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
+	id, err := s.startPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
 		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal})
 	if err == nil && (req.IndividualAudio == nil || *req.IndividualAudio) {
 		s.legs.Start(room)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,10 +29,14 @@ type Participant struct {
 // compositeSuffix names a room's recording session, as Ant Media's Circle does.
 const compositeSuffix = "_composite"
 
-// Participants lists who is in a room now, in the order they joined.
-func (s *Service) Participants(room string) ([]Participant, error) {
+// Participants lists who is in a room now, in the order they joined. With stream tokens on,
+// it takes a play token for the room, as playing its streams does.
+func (s *Service) Participants(room, token string) ([]Participant, error) {
 	if err := validStreamID(room); err != nil {
 		return nil, badRequest(err)
+	}
+	if err := s.hub.Authorize(token, rooms.Play, room, room); err != nil {
+		return nil, hubError(err)
 	}
 	out := []Participant{}
 	for _, p := range s.hub.Participants(room) {
@@ -87,6 +92,9 @@ type PublishRequest struct {
 func (s *Service) Publish(req PublishRequest, offer string) (answer, session string, err error) {
 	if err := validStreamID(req.StreamID); err != nil {
 		return "", "", badRequest(err)
+	}
+	if err := checkNotReserved(req.StreamID); err != nil {
+		return "", "", &Error{Code: http.StatusForbidden, Message: err.Error()}
 	}
 	if req.Room != "" {
 		if err := validStreamID(req.Room); err != nil {

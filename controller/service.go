@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
+	"mediapush/internal/redact"
 	"mediapush/legs"
 	"mediapush/recorder"
 	"mediapush/rooms"
@@ -66,6 +67,15 @@ func notFound(format string, a ...any) error {
 // StartPush validates req, records the broadcast and starts the session. It returns once the
 // page's first video frame has arrived, with the stream id.
 func (s *Service) StartPush(ctx context.Context, streamID string, req StartRequest) (string, error) {
+	if err := checkNotReserved(streamID); err != nil {
+		return "", badRequest(err)
+	}
+	return s.startPush(ctx, streamID, req)
+}
+
+// startPush starts a session under any valid id, the reserved ones included: room recordings
+// and Dolby mixes come through here.
+func (s *Service) startPush(ctx context.Context, streamID string, req StartRequest) (string, error) {
 	if streamID == "" {
 		streamID = newStreamID()
 	}
@@ -124,6 +134,8 @@ func (s *Service) SendCommand(ctx context.Context, streamID, js string) (string,
 // OnEvent keeps the catalog in step with the workers' sessions.
 func (s *Service) OnEvent(ev worker.Event) {
 	ctx := context.Background()
+	// A reason may quote the page's URL, whose query can hold a token (a room recording's).
+	ev.Reason = redact.Text(ev.Reason)
 	log := s.log.With().Str("streamId", ev.StreamID).Logger()
 	var err error
 	switch ev.State {
@@ -202,7 +214,7 @@ func (s *Service) recordStart(ctx context.Context, job worker.Job) error {
 	rt := strings.Join(formats, ",")
 	return s.cat.PutBroadcast(ctx, catalog.Broadcast{
 		StreamID: job.StreamID, Status: catalog.StatusCreated, State: string(worker.Starting),
-		URL: job.URL, Width: job.Width, Height: job.Height, RecordType: rt, StartTime: time.Now().UnixMilli(),
+		URL: redact.Text(job.URL), Width: job.Width, Height: job.Height, RecordType: rt, StartTime: time.Now().UnixMilli(),
 	})
 }
 

@@ -45,6 +45,25 @@ func validStreamID(id string) error {
 	return nil
 }
 
+// reservedMarks are the parts of the stream ids mediapush gives its own sessions: a room's
+// recording ({room}_composite) and Dolby mixes ({conference}_mix_{mixId}, _rtmp_ for pushes).
+var reservedMarks = []string{compositeSuffix, "_mix_", "_rtmp_"}
+
+// checkNotReserved refuses, for a caller's own session or publication, an id that mediapush
+// gives its sessions: squatting {room}_composite would block the room's recording, or put
+// somebody else's stream in its place.
+func checkNotReserved(id string) error {
+	if strings.HasSuffix(id, compositeSuffix) {
+		return fmt.Errorf("streamId %s is reserved: ids ending in %s name room recordings (start one with rooms/{roomId}/recording/start)", id, compositeSuffix)
+	}
+	for _, mark := range reservedMarks[1:] {
+		if strings.Contains(id, mark) {
+			return fmt.Errorf("streamId %s is reserved: ids containing %s name Dolby mixes", id, mark)
+		}
+	}
+	return nil
+}
+
 // newStreamID makes an id like Ant Media's generated ones.
 func newStreamID() string {
 	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"

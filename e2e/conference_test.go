@@ -161,10 +161,12 @@ func TestConferenceBadInput(t *testing.T) {
 func TestConferenceTokens(t *testing.T) {
 	secret := []byte("a secret only the conference app knows")
 	s := startService(t, func(c *controller.Config) { c.Rooms.TokenSecret = secret })
-	token := func(streamID, kind string, ttl time.Duration) string {
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-			"streamId": streamID, "type": kind, "exp": time.Now().Add(ttl).Unix(),
-		}).SignedString(secret)
+	token := func(streamID, kind string, ttl time.Duration, room ...string) string {
+		claims := jwt.MapClaims{"streamId": streamID, "type": kind, "exp": time.Now().Add(ttl).Unix()}
+		if len(room) > 0 {
+			claims["roomId"] = room[0]
+		}
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,13 +182,15 @@ func TestConferenceTokens(t *testing.T) {
 		{"expired", token("amy", "publish", -time.Minute), "expired"},
 		{"a play token", token("amy", "play", time.Hour), "not publish"},
 		{"another stream's", token("ben", "publish", time.Hour), "another stream"},
+		{"the stream's own, for no room", token("amy", "publish", time.Hour), "joining room board"},
+		{"the stream's own, for another room", token("amy", "publish", time.Hour, "lobby"), "joining room board"},
 	} {
 		_, err := synthetic.Publish(context.Background(), whip, synthetic.Options{Tone: 440, Token: c.token})
 		if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s token: %v, want 401 %q", c.name, err, c.want)
 		}
 	}
-	p, err := synthetic.Publish(context.Background(), whip, synthetic.Options{Color: "red", Tone: 440, Token: token("amy", "publish", time.Hour)})
+	p, err := synthetic.Publish(context.Background(), whip, synthetic.Options{Color: "red", Tone: 440, Token: token("amy", "publish", time.Hour, "board")})
 	if err != nil {
 		t.Fatalf("a valid publish token: %v", err)
 	}

@@ -107,7 +107,8 @@ export class Room {
   }
 
   async update() {
-    const res = await fetch("rest/v2/rooms/" + encodeURIComponent(this.id) + "/participants", { cache: "no-store" });
+    const headers = this.token ? { Authorization: "Bearer " + this.token } : {};
+    const res = await fetch("rest/v2/rooms/" + encodeURIComponent(this.id) + "/participants", { cache: "no-store", headers });
     if (!res.ok) throw new Error("participants: HTTP " + res.status);
     const list = (await res.json()).filter((p) => !this.skip(p));
     const now = new Set(list.map((p) => p.streamId));

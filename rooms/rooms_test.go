@@ -62,6 +62,11 @@ func TestTokens(t *testing.T) {
 	}{
 		{"issued for the stream", must(h.Token("s1", Publish, time.Minute)), Publish, "s1", "", ""},
 		{"issued for its room", room, Play, "s1", "room1", ""},
+		{"room publish token", must(h.Token("room1", Publish, time.Minute)), Publish, "s1", "room1", ""},
+		{"stream token joining a room", must(h.Token("s1", Publish, time.Minute)), Publish, "s1", "room2", "joining room room2"},
+		{"stream token bound to its room", sign(jwt.MapClaims{"streamId": "s1", "type": "publish", "roomId": "room1", "exp": time.Now().Add(time.Hour).Unix()}, jwt.SigningMethodHS256, secret), Publish, "s1", "room1", ""},
+		{"stream token bound to another room", sign(jwt.MapClaims{"streamId": "s1", "type": "publish", "roomId": "room1", "exp": time.Now().Add(time.Hour).Unix()}, jwt.SigningMethodHS256, secret), Publish, "s1", "room2", "joining room room2"},
+		{"stream play token in its room", must(h.Token("s1", Play, time.Minute)), Play, "s1", "room2", ""},
 		{"room token, stream outside it", room, Play, "s1", "", "another stream"},
 		{"wrong kind", room, Publish, "s1", "room1", "not publish"},
 		{"none", "", Play, "s1", "", "required"},

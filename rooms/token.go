@@ -15,9 +15,11 @@ const (
 )
 
 // claims are those of Ant Media's JWT stream tokens: the stream (or room) and what it allows.
+// RoomID binds a stream's publish token to the one room that stream may join.
 type claims struct {
 	StreamID string `json:"streamId"`
 	Type     string `json:"type"`
+	RoomID   string `json:"roomId,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -25,8 +27,9 @@ type claims struct {
 func (h *Hub) Secured() bool { return len(h.cfg.TokenSecret) > 0 }
 
 // Authorize checks that token allows kind (Publish or Play) on streamID, which takes part in
-// room (may be empty). A token issued for the room covers all of its streams. Without a
-// TokenSecret everything is allowed.
+// room (may be empty). A token issued for the room covers all of its streams. A stream's own
+// publish token joins no room but the one its roomId claim names, so that it cannot carry its
+// stream into somebody else's room. Without a TokenSecret everything is allowed.
 func (h *Hub) Authorize(token, kind, streamID, room string) error {
 	if !h.Secured() {
 		return nil
@@ -46,6 +49,8 @@ func (h *Hub) Authorize(token, kind, streamID, room string) error {
 		return fmt.Errorf("%w: the token is a %q token, not %s", ErrUnauthorized, c.Type, kind)
 	case c.StreamID != streamID && (room == "" || c.StreamID != room):
 		return fmt.Errorf("%w: the token is for another stream", ErrUnauthorized)
+	case kind == Publish && room != "" && c.StreamID != room && c.RoomID != room:
+		return fmt.Errorf("%w: the token does not allow joining room %s", ErrUnauthorized, room)
 	}
 	return nil
 }

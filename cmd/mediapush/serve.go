@@ -38,6 +38,8 @@ func serve(args []string) error {
 	s3Plain := fs.Bool("s3-insecure", false, "talk to the S3 endpoint over plain HTTP")
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
+	allowedHosts := fs.String("allowed-host", "", "comma-separated host names this server answers to besides IP addresses, localhost and the --public-url/--base-url hosts")
+	allowedOrigins := fs.String("allowed-origin", "", "comma-separated web origins (https://app.example.com) whose pages may call the control API from a browser")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,7 +59,8 @@ func serve(args []string) error {
 	cfg := controller.Config{DataDir: *data, StartTimeout: *startTimeout, StartSignalTimeout: *signalTimeout,
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
-		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log}
+		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
+		AllowedHosts: commaList(*allowedHosts), AllowedOrigins: commaList(*allowedOrigins), Log: log}
 	cfg.Rooms.TokenSecret = []byte(secret)
 	if *s3Endpoint != "" || *s3Bucket != "" {
 		if *s3Endpoint == "" || *s3Bucket == "" {
@@ -89,7 +92,12 @@ func serve(args []string) error {
 	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("data", *data).Bool("tokens", secret != "").Msg("mediapush serving")
+	control := "callers on this machine only (set MEDIAPUSH_API_TOKEN to open it to others)"
+	if cfg.APIToken != "" || len(cfg.RESTJWTSecret) > 0 {
+		control = "callers with the API token"
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("data", *data).Bool("streamTokens", secret != "").
+		Str("controlAPI", control).Msg("mediapush serving")
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -109,4 +117,15 @@ func serve(args []string) error {
 	}
 	log.Info().Msg("mediapush stopped")
 	return err
+}
+
+// commaList splits a comma-separated flag value, dropping empty items.
+func commaList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
