@@ -56,7 +56,18 @@ func offerOnly(t *testing.T, codec webrtc.RTPCodecCapability, kind webrtc.RTPCod
 // post sends an SDP body and returns the status, body and Location.
 func (s *service) post(path, contentType, body, token string) (int, string, string) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.base+path, strings.NewReader(body))
+	return s.send(http.MethodPost, path, contentType, body, token)
+}
+
+// get reads path as a participant with a stream token.
+func (s *service) get(path, token string) (int, string, string) {
+	s.t.Helper()
+	return s.send(http.MethodGet, path, "", "", token)
+}
+
+func (s *service) send(method, path, contentType, body, token string) (int, string, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, s.base+path, strings.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -219,6 +230,21 @@ func TestConferenceTokens(t *testing.T) {
 		t.Fatalf("recording a secured room: %s", r.msg())
 	}
 	s.waitShown("board_composite", "grid", []string{"amy", "audio-cat"}, 15*time.Second)
+	// The page's token is its own: nowhere in what the API shows.
+	var rec struct {
+		URL string `json:"url"`
+	}
+	s.getJSON("/live/rest/v2/broadcasts/board_composite", &rec)
+	if !strings.Contains(rec.URL, "token=****") || strings.Contains(rec.URL, "eyJ") {
+		t.Errorf("the recording's page URL shows its token: %s", rec.URL)
+	}
+	// The participant list is the room's too: it takes the room's play token, as its pages send.
+	if code, body, _ := s.get("/live/rest/v2/rooms/board/participants", ""); code != http.StatusUnauthorized {
+		t.Errorf("participants without a token: HTTP %d %s", code, body)
+	}
+	if code, body, _ := s.get("/live/rest/v2/rooms/board/participants", token("board", "play", time.Hour)); code != http.StatusOK {
+		t.Errorf("participants with the room's play token: HTTP %d %s", code, body)
+	}
 	if r := s.call(http.MethodPost, "/live/rest/v1/media-push/rooms/board/recording/stop", nil); !r.Success {
 		t.Fatalf("stop: %s", r.msg())
 	}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mediapush runs with, from Debian's packages, when it is missing:
 # Chromium (the browser that renders and captures pages) and ffmpeg (finishes recordings).
-# With --test, also what the tests need besides: nginx with its RTMP module.
+# With --test, also what the tests need besides: nginx with its RTMP module, iproute2 and curl.
 set -euo pipefail
 
 missing=()
@@ -14,6 +14,9 @@ fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   compgen -G '/usr/lib/nginx/modules/*rtmp*.so' >/dev/null || missing+=(libnginx-mod-rtmp)
+  # ip and curl: the access tests call the API from a host of their own (a network namespace).
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
