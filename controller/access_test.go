@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,58 @@ func TestAccessConfigRefused(t *testing.T) {
 		if _, err := newAccess(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
+	}
+}
+
+// TestSignedRecordings opens recordings to another host through signed URLs only, and a signed
+// playlist's segments through the signatures it carries.
+func TestSignedRecordings(t *testing.T) {
+	c := openNode(t)
+	streams := filepath.Join(c.cfg.DataDir, "streams")
+	if err := os.MkdirAll(streams, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"s-20260101-000000.m3u8":      "#EXTM3U\n#EXT-X-MAP:URI=\"s-20260101-000000_init.mp4\"\n#EXTINF:2.0,\ns-20260101-000000_00001.m4s\n#EXT-X-ENDLIST\n",
+		"s-20260101-000000_init.mp4":  "init",
+		"s-20260101-000000_00001.m4s": "segment",
+		"s-20260101-000000-other.m4s": "not in the playlist",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(streams, name), []byte(body), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(path string) *httptest.ResponseRecorder {
+		return c.serve(request{method: "GET", path: path, remote: remote})
+	}
+	if got := get("/live/streams/s-20260101-000000_00001.m4s"); got.Code != http.StatusForbidden {
+		t.Errorf("an unsigned segment from another host: %d", got.Code)
+	}
+	q := c.svc.delivery.signer.Sign("/streams/s-20260101-000000.m3u8", time.Now().Add(time.Minute))
+	playlist := get("/live/streams/s-20260101-000000.m3u8?" + q)
+	if playlist.Code != http.StatusOK {
+		t.Fatalf("the signed playlist: %d %s", playlist.Code, playlist.Body)
+	}
+	var uris []string
+	for _, line := range strings.Split(playlist.Body.String(), "\n") {
+		if m := mapURI.FindStringSubmatch(line); m != nil {
+			uris = append(uris, m[1])
+		} else if line != "" && !strings.HasPrefix(line, "#") {
+			uris = append(uris, line)
+		}
+	}
+	if len(uris) != 2 {
+		t.Fatalf("playlist URIs %v in\n%s", uris, playlist.Body)
+	}
+	for _, u := range uris {
+		if got := get("/live/streams/" + u); got.Code != http.StatusOK || got.Body.String() == "" {
+			t.Errorf("%s from the signed playlist: %d", u, got.Code)
+		}
+	}
+	// A segment's signature opens that segment only.
+	_, sig, _ := strings.Cut(uris[1], "?")
+	if got := get("/live/streams/s-20260101-000000-other.m4s?" + sig); got.Code != http.StatusForbidden {
+		t.Errorf("another file with a segment's signature: %d", got.Code)
 	}
 }
