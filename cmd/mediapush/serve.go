@@ -39,7 +39,12 @@ func serve(args []string) error {
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
+	lim := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	limits, err := lim.limits()
+	if err != nil {
 		return err
 	}
 	// The token secret comes from the environment: a command line is visible to every user.
@@ -57,8 +62,10 @@ func serve(args []string) error {
 	cfg := controller.Config{DataDir: *data, StartTimeout: *startTimeout, StartSignalTimeout: *signalTimeout,
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
-		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log}
+		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log, Limits: limits}
 	cfg.Rooms.TokenSecret = []byte(secret)
+	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
+	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)
 	if *s3Endpoint != "" || *s3Bucket != "" {
 		if *s3Endpoint == "" || *s3Bucket == "" {
 			return errors.New("--s3-endpoint and --s3-bucket go together")
@@ -86,7 +93,7 @@ func serve(args []string) error {
 		c.Close(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := lim.server(c.Handler())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("data", *data).Bool("tokens", secret != "").Msg("mediapush serving")
