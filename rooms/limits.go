@@ -12,7 +12,7 @@ func (e fullError) Is(target error) bool { return target == ErrFull }
 // limit.
 func admitPublisher(room string, inRoom, max int) error {
 	if max > 0 && inRoom >= max {
-		return fullError(fmt.Sprintf("room %s is full: it has %d publishers, the most allowed", room, inRoom))
+		return fullError(fmt.Sprintf("room %s is full: it has as many publishers as allowed (%d)", room, max))
 	}
 	return nil
 }
@@ -20,7 +20,7 @@ func admitPublisher(room string, inRoom, max int) error {
 // admitViewer refuses a viewer of a stream that has max viewers already; max ≤ 0 is no limit.
 func admitViewer(stream string, viewers, max int) error {
 	if max > 0 && viewers >= max {
-		return fullError(fmt.Sprintf("stream %s has %d viewers, the most allowed", stream, viewers))
+		return fullError(fmt.Sprintf("stream %s has as many viewers as allowed (%d)", stream, max))
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func TestRoomPublisherLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = h.Add(StreamInfo{ID: "c", Room: "r"}, nil)
-	if !errors.Is(err, ErrFull) || err.Error() != "room r is full: it has 2 publishers, the most allowed" {
+	if !errors.Is(err, ErrFull) || err.Error() != "room r is full: it has as many publishers as allowed (2)" {
 		t.Fatalf("third publisher of a room of 2: %v, want ErrFull naming the room and the limit", err)
 	}
 	if _, ok := h.Stream("c"); ok {
@@ -58,7 +58,7 @@ func TestStreamViewerLimit(t *testing.T) {
 		}
 	}
 	err = s.addViewer(&viewer{stream: s})
-	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "stream s has 2 viewers, the most allowed") {
+	if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "stream s has as many viewers as allowed (2)") {
 		t.Fatalf("third viewer of 2: %v", err)
 	}
 	if n := s.viewerCount(); n != 2 {

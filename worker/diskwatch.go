@@ -68,9 +68,11 @@ func (w *Worker) watchDisk() {
 		if low == "" {
 			continue
 		}
-		w.cfg.Log.Warn().Str("reason", low).Int("sessions", len(running)).Msg("free space is low: ending every session")
 		for _, s := range running {
-			s.end(low + ": the recording was finished to keep the disk from filling up")
+			// Finishing takes a while: a session is told, and logged, once.
+			if s.end(low + ": the recording was finished to keep the disk from filling up") {
+				s.log.Warn().Str("reason", low).Msg("free space is low: ending the session")
+			}
 		}
 	}
 }

@@ -2,11 +2,11 @@ package worker
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/dustin/go-humanize"
 )
 
 // Defaults of the worker's limits.
@@ -37,7 +37,7 @@ func (e *LimitError) Error() string { return e.Message }
 // admitSession refuses a session beyond the most that may run at once; max ≤ 0 is no limit.
 func admitSession(running, max int) error {
 	if max > 0 && running >= max {
-		return &LimitError{Message: fmt.Sprintf("%d sessions are running, the most this server runs at once; stop one or try again later", running)}
+		return &LimitError{Message: fmt.Sprintf("the server runs as many sessions as it allows (%d); stop one or try again later", max)}
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func admitSession(running, max int) error {
 // admitPush refuses a push beyond the most one session makes; max ≤ 0 is no limit.
 func admitPush(pushes, max int) error {
 	if max > 0 && pushes >= max {
-		return &LimitError{Message: fmt.Sprintf("the session pushes to %d endpoints already, the most allowed; remove one first", pushes)}
+		return &LimitError{Message: fmt.Sprintf("the session has as many pushes as allowed (%d); remove one first", max)}
 	}
 	return nil
 }
@@ -67,7 +67,17 @@ func lowDisk(free uint64, min int64) string {
 		return ""
 	}
 	return fmt.Sprintf("only %s is free on the data directory's disk, less than the %s kept free",
-		humanize.IBytes(free), humanize.IBytes(uint64(min)))
+		byteSize(free), byteSize(uint64(min)))
+}
+
+// byteSize writes n in MiB or GiB with one decimal at most, rounded down: free space just below
+// the minimum must not read as the minimum itself.
+func byteSize(n uint64) string {
+	v, unit := float64(n)/(1<<20), "MiB"
+	if n >= 1<<30 {
+		v, unit = float64(n)/(1<<30), "GiB"
+	}
+	return strconv.FormatFloat(math.Floor(v*10)/10, 'f', -1, 64) + " " + unit
 }
 
 // lengthLimitReason is the end reason of a session that reached its length limit.

@@ -23,11 +23,11 @@ func TestAdmitSession(t *testing.T) {
 		if got := errors.As(err, &le); got != c.refused {
 			t.Errorf("%d running, max %d: %v", c.running, c.max, err)
 		}
-		if c.refused && !strings.Contains(err.Error(), "sessions are running, the most this server runs at once") {
+		if c.refused && !strings.Contains(err.Error(), "the server runs as many sessions as it allows") {
 			t.Errorf("message: %q", err)
 		}
 	}
-	if err := admitPush(5, 5); err == nil || err.Error() != "the session pushes to 5 endpoints already, the most allowed; remove one first" {
+	if err := admitPush(5, 5); err == nil || err.Error() != "the session has as many pushes as allowed (5); remove one first" {
 		t.Errorf("6th push of 5: %v", err)
 	}
 	if admitPush(4, 5) != nil || admitPush(50, -1) != nil {
@@ -44,8 +44,15 @@ func TestLowDisk(t *testing.T) {
 		t.Errorf("no minimum: %q", r)
 	}
 	r := lowDisk(512<<20, gib)
-	if r != "only 512 MiB is free on the data directory's disk, less than the 1.0 GiB kept free" {
+	if r != "only 512 MiB is free on the data directory's disk, less than the 1 GiB kept free" {
 		t.Errorf("512 MiB free of 1 GiB kept: %q", r)
+	}
+	for n, want := range map[uint64]string{
+		24<<20 - 1: "23.9 MiB", 24 << 20: "24 MiB", 1536 << 20: "1.5 GiB", 0: "0 MiB", 100 << 10: "0 MiB", 110 << 10: "0.1 MiB",
+	} {
+		if got := byteSize(n); got != want {
+			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
+		}
 	}
 	if got := lengthLimitReason(4 * time.Second); got != "the session reached its length limit of 4s" {
 		t.Errorf("length reason: %q", got)
@@ -96,7 +103,7 @@ func TestWorkerAdmission(t *testing.T) {
 	}
 	_, err := w.add(Job{StreamID: "c"})
 	var le *LimitError
-	if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), "2 sessions are running") {
+	if !errors.As(err, &le) || err.Error() != "the server runs as many sessions as it allows (2); stop one or try again later" {
 		t.Fatalf("third session of 2: %v", err)
 	}
 	if _, err := w.get("c"); !errors.Is(err, ErrNotFound) {
@@ -109,7 +116,7 @@ func TestWorkerAdmission(t *testing.T) {
 	w.remove(w.sessions["b"])
 	free = 100 << 20
 	_, err = w.add(Job{StreamID: "c"})
-	if !errors.As(err, &le) || !strings.Contains(err.Error(), "only 100 MiB is free") || !strings.Contains(err.Error(), "1.0 GiB kept free") {
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "only 100 MiB is free") || !strings.Contains(err.Error(), "1 GiB kept free") {
 		t.Fatalf("start with 100 MiB free of 1 GiB kept: %v", err)
 	}
 	free = 2 << 30

@@ -309,12 +309,14 @@ func (s *session) teardown(final State, reason string) {
 }
 
 // end asks the session to end as a stop would, for reason, without waiting; a session still
-// starting ends as soon as it is ACTIVE.
-func (s *session) end(reason string) {
+// starting ends as soon as it is ACTIVE. It says whether this was the first such request.
+func (s *session) end(reason string) (first bool) {
 	s.endOnce.Do(func() {
 		s.endWhy = reason
 		close(s.endReq)
+		first = true
 	})
+	return first
 }
 
 // stop asks the session to end and waits for its final event.
