@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -82,5 +83,12 @@ func byteSize(n uint64) string {
 
 // lengthLimitReason is the end reason of a session that reached its length limit.
 func lengthLimitReason(limit time.Duration) string {
-	return fmt.Sprintf("the session reached its length limit of %s", limit)
+	d := limit.String() // 12h0m0s reads better as 12h, 1m30s stays
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = strings.TrimSuffix(d, "0m")
+	}
+	return "the session reached its length limit of " + d
 }

@@ -54,8 +54,12 @@ func TestLowDisk(t *testing.T) {
 			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
 		}
 	}
-	if got := lengthLimitReason(4 * time.Second); got != "the session reached its length limit of 4s" {
-		t.Errorf("length reason: %q", got)
+	for limit, want := range map[time.Duration]string{
+		4 * time.Second: "4s", 12 * time.Hour: "12h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s", 2*time.Hour + time.Second: "2h0m1s",
+	} {
+		if got := lengthLimitReason(limit); got != "the session reached its length limit of "+want {
+			t.Errorf("length reason for %s: %q", limit, got)
+		}
 	}
 }
 
