@@ -66,7 +66,7 @@ type Config struct {
 	MixRetention, IndividualRetention time.Duration
 	// Now is the clock of retention; default time.Now.
 	Now func() time.Time
-	// Limits: see Limits.
+	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
 	Limits Limits
 	// APIToken, when set, is required (Authorization: Bearer) by every REST call.
 	APIToken string
