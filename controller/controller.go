@@ -66,6 +66,8 @@ type Config struct {
 	MixRetention, IndividualRetention time.Duration
 	// Now is the clock of retention; default time.Now.
 	Now func() time.Time
+	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
+	Limits Limits
 	// APIToken, when set, is required (Authorization: Bearer) by every control call: the REST,
 	// Dolby and Monitor routes and the recordings. Without it (and without RESTJWTSecret) those
 	// answer only callers on this machine.
@@ -146,6 +148,8 @@ func Open(cfg Config) (*Controller, error) {
 		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, Log: cfg.Log,
+		MaxSessions: cfg.Limits.MaxSessions, MaxSessionLength: cfg.Limits.MaxSessionLength, MaxPushes: cfg.Limits.MaxPushes,
+		MinFreeDisk: cfg.Limits.MinFreeDisk, DiskCheckInterval: cfg.Limits.DiskCheckInterval, FreeSpace: cfg.Limits.FreeSpace,
 	})
 	if err != nil {
 		c.ingest.Close()

@@ -47,6 +47,9 @@ func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string,
 		}
 	}
 	id, err := s.runner.AddEndpoint(streamID, target, token)
+	if le, ok := limitError(err, true); ok {
+		return "", le
+	}
 	switch {
 	case errors.Is(err, worker.ErrNotFound):
 		return "", notFound("no session with stream id %s is running", streamID)

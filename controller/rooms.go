@@ -157,6 +157,8 @@ func hubError(err error) error {
 		code = 422
 	case errors.Is(err, rooms.ErrClosed):
 		code = 503
+	case errors.Is(err, rooms.ErrFull):
+		code = 429
 	}
 	return &Error{Code: code, Message: err.Error()}
 }

@@ -89,6 +89,9 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 // run starts a validated job.
 func (s *Service) run(ctx context.Context, job worker.Job) error {
 	err := s.runner.Start(ctx, job)
+	if le, ok := limitError(err, false); ok {
+		return le
+	}
 	switch {
 	case errors.Is(err, worker.ErrExists):
 		return &Error{Code: 409, Message: fmt.Sprintf("Session with the same streamId: %s already exists. Please stop it first", job.StreamID)}

@@ -26,8 +26,21 @@ type Config struct {
 	// TokenSecret, when set, closes publishing and playing to those holding a token signed with
 	// it (an HS256 JWT, as Ant Media's stream security issues them).
 	TokenSecret []byte
-	Log         zerolog.Logger
+	// MaxPublishers is the most streams in one room; one more is refused with ErrFull.
+	// Default DefaultMaxPublishers; negative: no limit.
+	MaxPublishers int
+	// MaxViewers is the most WHEP viewers of one stream; one more is refused with ErrFull.
+	// Default DefaultMaxViewers; negative: no limit.
+	MaxViewers int
+	Log        zerolog.Logger
 }
+
+// Defaults of the limits: every publisher of a room is relayed to every viewer of the room's
+// layout page, so a room's cost grows with publishers × viewers.
+const (
+	DefaultMaxPublishers = 50
+	DefaultMaxViewers    = 100
+)
 
 // Errors a caller can tell apart.
 var (
@@ -37,6 +50,7 @@ var (
 	ErrCodec        = errors.New("unsupported codec")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrClosed       = errors.New("the conference server is shutting down")
+	ErrFull         = errors.New("full: a limit is reached")
 )
 
 // Hub holds a node's live streams, their viewers and the rooms they form.
@@ -57,6 +71,12 @@ type Hub struct {
 func New(cfg Config) (*Hub, error) {
 	if cfg.NoMediaTimeout == 0 {
 		cfg.NoMediaTimeout = 5 * time.Second
+	}
+	if cfg.MaxPublishers == 0 {
+		cfg.MaxPublishers = DefaultMaxPublishers
+	}
+	if cfg.MaxViewers == 0 {
+		cfg.MaxViewers = DefaultMaxViewers
 	}
 	api, err := newAPI(cfg.PublicIPs)
 	if err != nil {
@@ -82,6 +102,11 @@ func (h *Hub) Add(info StreamInfo, keyframe func()) (*Stream, error) {
 		return nil, fmt.Errorf("%s is a room: %w", info.ID, ErrExists)
 	case info.Room != "" && h.streams[info.Room] != nil:
 		return nil, fmt.Errorf("room %s cannot be joined: it is the id of a stream: %w", info.Room, ErrExists)
+	}
+	if info.Room != "" {
+		if err := admitPublisher(info.Room, h.inRoomLocked(info.Room), h.cfg.MaxPublishers); err != nil {
+			return nil, err
+		}
 	}
 	info.Since = time.Now()
 	s := &Stream{hub: h, info: info, keyframe: keyframe, viewers: map[*viewer]struct{}{}, done: make(chan struct{})}
@@ -134,6 +159,17 @@ func (h *Hub) Participants(room string) []StreamInfo {
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
+}
+
+// inRoomLocked counts a room's streams, publishers still negotiating included.
+func (h *Hub) inRoomLocked(room string) int {
+	n := 0
+	for _, s := range h.streams {
+		if s.info.Room == room {
+			n++
+		}
+	}
+	return n
 }
 
 func (h *Hub) roomLocked(room string) bool {

@@ -27,6 +27,10 @@ func (h *Hub) Play(id, offer string) (answer, session string, err error) {
 	if _, err := readOffer(offer); err != nil {
 		return "", "", err
 	}
+	// Checked before the costly negotiation too, and again when the viewer is added.
+	if err := admitViewer(id, s.viewerCount(), h.cfg.MaxViewers); err != nil {
+		return "", "", err
+	}
 	pc, err := h.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return "", "", err
@@ -37,9 +41,9 @@ func (h *Hub) Play(id, offer string) (answer, session string, err error) {
 		v.close()
 		return "", "", err
 	}
-	if !s.addViewer(v) {
+	if err := s.addViewer(v); err != nil {
 		v.close()
-		return "", "", fmt.Errorf("stream %s has just ended: %w", id, ErrNotFound)
+		return "", "", err
 	}
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {

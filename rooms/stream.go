@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,14 +139,26 @@ func (s *Stream) localTracks() []*webrtc.TrackLocalStaticRTP {
 	return append([]*webrtc.TrackLocalStaticRTP(nil), s.tracks...)
 }
 
-func (s *Stream) addViewer(v *viewer) bool {
+// addViewer adds v unless the stream has ended (ErrNotFound) or has as many viewers as it takes
+// (ErrFull).
+func (s *Stream) addViewer(v *viewer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return fmt.Errorf("stream %s has just ended: %w", s.info.ID, ErrNotFound)
+	}
+	if err := admitViewer(s.info.ID, len(s.viewers), s.hub.cfg.MaxViewers); err != nil {
+		return err
 	}
 	s.viewers[v] = struct{}{}
-	return true
+	return nil
+}
+
+// viewerCount is how many viewers play the stream.
+func (s *Stream) viewerCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.viewers)
 }
 
 func (s *Stream) removeViewer(v *viewer) {

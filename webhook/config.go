@@ -26,6 +26,12 @@ type Config struct {
 	// MaxAge is how long an event is retried before it is given up, logged as an error.
 	// Default 72 h.
 	MaxAge time.Duration
+	// MaxEvents bounds the outbox: storing one more event than this drops the oldest waiting
+	// one, logged as an error with its id and type and counted by Dropped. Only a receiver
+	// that has failed for long fills it, and the oldest event is the nearest to being given up
+	// at MaxAge anyway, while the newest announce what just happened. Default 10000;
+	// negative: unbounded.
+	MaxEvents int
 	// Timeout bounds one request, response included. Default 10 s.
 	Timeout time.Duration
 	// Client sends the requests. Default: a client of the outbox's own that does not follow
@@ -41,6 +47,7 @@ const (
 	defaultMinBackoff = time.Second
 	defaultMaxBackoff = 5 * time.Minute
 	defaultMaxAge     = 72 * time.Hour
+	defaultMaxEvents  = 10000
 	defaultTimeout    = 10 * time.Second
 )
 
@@ -84,6 +91,9 @@ func (c *Config) check() error {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout
+	}
+	if c.MaxEvents == 0 {
+		c.MaxEvents = defaultMaxEvents
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -1,7 +1,8 @@
 // Package webhook announces events to a backend over HTTP. An event is first stored in an
 // outbox table of the service's SQLite database; Run then delivers stored events, retrying
 // with backoff until the receiver takes them, rejects them, or they grow older than MaxAge.
-// Neither a restart nor a receiver outage loses an event.
+// Neither a restart nor a receiver outage loses an event, unless the outage lasts until the
+// outbox holds MaxEvents: then the oldest events are dropped, loudly.
 //
 // Delivery is at least once: a crash between the receiver's answer and the row's removal sends
 // the event again, with the same X-Mediapush-Delivery id, which receivers de-duplicate on.
@@ -30,6 +31,7 @@ type Outbox struct {
 
 	wake    chan struct{} // Enqueue's nudge to a sleeping Run; one pending nudge is enough
 	running atomic.Bool
+	dropped atomic.Uint64 // events dropped because the outbox was full
 
 	mu      sync.Mutex
 	removed chan struct{} // closed, and replaced, whenever events leave the outbox; Flush waits on it
@@ -87,12 +89,33 @@ func (o *Outbox) Enqueue(ctx context.Context, eventType string, payload any) (id
 	if err := o.store.insert(ctx, e); err != nil {
 		return "", fmt.Errorf("webhook: storing %s: %w", eventType, err)
 	}
+	o.dropOverflow(ctx)
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
 	return e.id, nil
 }
+
+// dropOverflow keeps the outbox within MaxEvents by dropping its oldest events, loudly.
+func (o *Outbox) dropOverflow(ctx context.Context) {
+	gone, err := o.store.trim(ctx, o.cfg.MaxEvents)
+	if err != nil {
+		o.log.Error().Err(err).Msg("webhook: keeping the outbox within its size")
+	}
+	for _, e := range gone {
+		total := o.dropped.Add(1)
+		o.log.Error().Str("id", e.id).Str("event", e.eventType).Time("created", e.createdAt).
+			Int("attempts", e.attempts).Str("lastError", e.lastError).Int("maxEvents", o.cfg.MaxEvents).
+			Uint64("droppedTotal", total).Msg("webhook: outbox full: the oldest event was dropped undelivered")
+	}
+	if len(gone) > 0 {
+		o.signalRemoved()
+	}
+}
+
+// Dropped is how many events were dropped undelivered because the outbox was full.
+func (o *Outbox) Dropped() uint64 { return o.dropped.Load() }
 
 // checkEventType accepts names like Recordings.Available: the type goes into a header, so
 // it is kept to letters, digits, '.', '_' and '-'.

@@ -55,6 +55,34 @@ func (s store) insert(ctx context.Context, e event) error {
 	return err
 }
 
+// trim removes the oldest events beyond the newest max and returns them; max ≤ 0 keeps all.
+// One statement, so that concurrent inserts cannot both see room for themselves.
+func (s store) trim(ctx context.Context, max int) ([]event, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx,
+		`DELETE FROM webhook_outbox WHERE seq IN (
+			SELECT seq FROM webhook_outbox ORDER BY seq
+			LIMIT MAX(0, (SELECT COUNT(*) FROM webhook_outbox) - ?))
+		 RETURNING id, event_type, created_at, attempts, last_error`, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []event
+	for rows.Next() {
+		var e event
+		var created int64
+		if err := rows.Scan(&e.id, &e.eventType, &created, &e.attempts, &e.lastError); err != nil {
+			return out, err
+		}
+		e.createdAt = time.UnixMilli(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // due returns the oldest event whose next attempt is due at now.
 func (s store) due(ctx context.Context, now time.Time) (event, bool, error) {
 	var e event

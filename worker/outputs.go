@@ -33,6 +33,8 @@ type liveOutputs struct {
 	keyframe func()
 	// whip starts a WHIP push of the session's live stream; nil without a conference server.
 	whip func(target, token string) (*rooms.Push, error)
+	// maxPushes is the most pushes at once; ≤ 0 is no limit.
+	maxPushes int
 
 	mu       sync.Mutex
 	video    media.Track
@@ -135,6 +137,9 @@ func (l *liveOutputs) add(target, token string) (string, error) {
 		if p.url == target {
 			return "", errors.New("the session pushes to this URL already")
 		}
+	}
+	if err := admitPush(len(l.pushes), l.maxPushes); err != nil {
+		return "", err
 	}
 	p := &push{url: target, token: token, spec: spec}
 	if l.flowing {

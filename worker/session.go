@@ -45,6 +45,9 @@ type session struct {
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
+	endOnce  sync.Once
+	endReq   chan struct{} // closed by end, after endWhy is set
+	endWhy   string
 	done     chan struct{} // closed after the final event
 	final    Event
 }
@@ -57,8 +60,9 @@ func newSession(w *Worker, job Job) *session {
 		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
 		sig: newSignals(),
 		ctx: ctx, cancel: cancel,
-		stopReq: make(chan struct{}), done: make(chan struct{})}
+		stopReq: make(chan struct{}), endReq: make(chan struct{}), done: make(chan struct{})}
 	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
+	s.outs.maxPushes = w.cfg.MaxPushes
 	if w.cfg.Hub != nil {
 		s.outs.whip = func(target, token string) (*rooms.Push, error) {
 			return w.cfg.Hub.Push(job.StreamID, target, token)
@@ -235,10 +239,22 @@ func videoBitrate(w, h int) int {
 func (s *session) watch() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var lengthLimit <-chan time.Time
+	if limit := s.w.cfg.MaxSessionLength; limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		lengthLimit = t.C
+	}
 	for {
 		select {
 		case <-s.stopReq:
 			s.teardown(Complete, "")
+			return
+		case <-s.endReq:
+			s.teardown(Complete, s.endWhy)
+			return
+		case <-lengthLimit:
+			s.teardown(Complete, lengthLimitReason(s.w.cfg.MaxSessionLength))
 			return
 		case <-s.br.Dead():
 			s.teardown(Failed, s.br.Err().Error())
@@ -290,6 +306,17 @@ func (s *session) teardown(final State, reason string) {
 	s.w.remove(s)
 	s.setState(final, reason, recs)
 	close(s.done)
+}
+
+// end asks the session to end as a stop would, for reason, without waiting; a session still
+// starting ends as soon as it is ACTIVE. It says whether this was the first such request.
+func (s *session) end(reason string) (first bool) {
+	s.endOnce.Do(func() {
+		s.endWhy = reason
+		close(s.endReq)
+		first = true
+	})
+	return first
 }
 
 // stop asks the session to end and waits for its final event.

@@ -37,7 +37,26 @@ type Config struct {
 	Hub *rooms.Hub
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
-	Log          zerolog.Logger
+
+	// MaxSessions is the most sessions that run at once; one more is refused. Default
+	// DefaultMaxSessions(); negative: no limit.
+	MaxSessions int
+	// MaxSessionLength ends a session that has been ACTIVE this long, as a stop would: its
+	// recording is finished and kept. Default DefaultMaxSessionLength; negative: no limit.
+	MaxSessionLength time.Duration
+	// MaxPushes is the most pushes of one session. Default DefaultMaxPushes; negative: no limit.
+	MaxPushes int
+	// MinFreeDisk is the free space, in bytes, kept on DataDir's file system: a start is
+	// refused below it, and running sessions are ended (their recordings finished) when it
+	// falls below it. Default DefaultMinFreeDisk; negative: not checked.
+	MinFreeDisk int64
+	// DiskCheckInterval is how often free space is checked while sessions run. Default
+	// DefaultDiskCheckInterval.
+	DiskCheckInterval time.Duration
+	// FreeSpace reports the free bytes of the file system holding a directory. Default
+	// FreeSpace.
+	FreeSpace func(dir string) (uint64, error)
+	Log       zerolog.Logger
 }
 
 // Errors a caller can tell apart.
@@ -53,6 +72,9 @@ type Worker struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
+
+	stopDisk chan struct{} // ends the free space watcher
+	diskDone chan struct{}
 }
 
 // New prepares the data directory. It removes browser profiles and temporary directories left
@@ -70,6 +92,7 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
+	cfg.setLimitDefaults()
 	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "tmp")); err != nil {
 		return nil, err
 	}
@@ -79,7 +102,9 @@ func New(cfg Config) (*Worker, error) {
 			return nil, err
 		}
 	}
-	return &Worker{cfg: cfg, sessions: map[string]*session{}}, nil
+	w := &Worker{cfg: cfg, sessions: map[string]*session{}, stopDisk: make(chan struct{}), diskDone: make(chan struct{})}
+	go w.watchDisk()
+	return w, nil
 }
 
 // StreamsDir is where finished recordings go.
@@ -96,6 +121,10 @@ func (w *Worker) Start(ctx context.Context, job Job) error {
 }
 
 func (w *Worker) add(job Job) (*session, error) {
+	low, err := w.diskLow()
+	if err != nil {
+		return nil, err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -103,6 +132,12 @@ func (w *Worker) add(job Job) (*session, error) {
 	}
 	if _, ok := w.sessions[job.StreamID]; ok {
 		return nil, ErrExists
+	}
+	if low != "" {
+		return nil, &LimitError{Message: low + "; no session starts until space is freed"}
+	}
+	if err := admitSession(len(w.sessions), w.cfg.MaxSessions); err != nil {
+		return nil, err
 	}
 	s := newSession(w, job)
 	w.sessions[job.StreamID] = s
@@ -169,8 +204,12 @@ func (w *Worker) Running() []string {
 // Close stops every session, finishing their recordings, and refuses new ones.
 func (w *Worker) Close(ctx context.Context) error {
 	w.mu.Lock()
+	if !w.closed {
+		close(w.stopDisk)
+	}
 	w.closed = true
 	w.mu.Unlock()
+	<-w.diskDone
 	var errs []error
 	for _, id := range w.Running() {
 		if _, err := w.Stop(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {

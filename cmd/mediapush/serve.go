@@ -41,7 +41,12 @@ func serve(args []string) error {
 	allowedHosts := fs.String("allowed-host", "", "comma-separated host names this server answers to besides IP addresses, localhost and the --public-url/--base-url hosts")
 	allowedOrigins := fs.String("allowed-origin", "", "comma-separated web origins (https://app.example.com) whose pages may call the control API from a browser")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
+	lim := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	limits, err := lim.limits()
+	if err != nil {
 		return err
 	}
 	// The token secret comes from the environment: a command line is visible to every user.
@@ -60,8 +65,10 @@ func serve(args []string) error {
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
-		AllowedHosts: commaList(*allowedHosts), AllowedOrigins: commaList(*allowedOrigins), Log: log}
+		AllowedHosts: commaList(*allowedHosts), AllowedOrigins: commaList(*allowedOrigins), Log: log, Limits: limits}
 	cfg.Rooms.TokenSecret = []byte(secret)
+	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
+	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)
 	if *s3Endpoint != "" || *s3Bucket != "" {
 		if *s3Endpoint == "" || *s3Bucket == "" {
 			return errors.New("--s3-endpoint and --s3-bucket go together")
@@ -89,7 +96,7 @@ func serve(args []string) error {
 		c.Close(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := lim.server(c.Handler())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	control := "callers on this machine only (set MEDIAPUSH_API_TOKEN to open it to others)"

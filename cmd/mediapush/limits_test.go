@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"mediapush/worker"
+)
+
+func parseLimits(t *testing.T, args ...string) (limitsFlags, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := limitFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.limits()
+	return f, err
+}
+
+func TestLimitFlags(t *testing.T) {
+	f, err := parseLimits(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := f.limits()
+	if l.MinFreeDisk != worker.DefaultMinFreeDisk || l.MaxSessions != worker.DefaultMaxSessions() || l.MaxSessionLength != 12*time.Hour {
+		t.Errorf("defaults: %+v", l)
+	}
+	srv := f.server(nil)
+	if srv.ReadTimeout != 30*time.Second || srv.IdleTimeout != 2*time.Minute || srv.WriteTimeout != 0 {
+		t.Errorf("server timeouts: read %s, idle %s, write %s", srv.ReadTimeout, srv.IdleTimeout, srv.WriteTimeout)
+	}
+
+	f, _ = parseLimits(t, "--min-free-disk", "500MiB", "--max-sessions", "0", "--max-session-length", "4s")
+	l, _ = f.limits()
+	if l.MinFreeDisk != 500<<20 || l.MaxSessions >= 0 || l.MaxSessionLength != 4*time.Second {
+		t.Errorf("500MiB, no session limit, 4s: %+v", l)
+	}
+	f, _ = parseLimits(t, "--min-free-disk", "0")
+	if l, _ = f.limits(); l.MinFreeDisk >= 0 {
+		t.Errorf("--min-free-disk 0 checks: %+v", l)
+	}
+
+	for _, c := range [][]string{
+		{"--min-free-disk", "lots"}, {"--max-pushes", "-2"}, {"--max-session-length", "-1s"}, {"--http-read-timeout", "0s"},
+	} {
+		if _, err := parseLimits(t, c...); err == nil || !strings.Contains(err.Error(), c[0]) {
+			t.Errorf("%v: %v, want an error naming %s", c, err, c[0])
+		}
+	}
+}
