@@ -6,8 +6,10 @@ package rooms
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -26,7 +28,10 @@ type Config struct {
 	// TokenSecret, when set, closes publishing and playing to those holding a token signed with
 	// it (an HS256 JWT, as Ant Media's stream security issues them).
 	TokenSecret []byte
-	Log         zerolog.Logger
+	// Dial connects WHIP pushes to their servers; the node's destination policy. Default: a
+	// plain net.Dialer.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	Log  zerolog.Logger
 }
 
 // Errors a caller can tell apart.

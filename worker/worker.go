@@ -37,7 +37,9 @@ type Config struct {
 	Hub *rooms.Hub
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
-	Log          zerolog.Logger
+	// Proxy (host:port) carries the browsers' HTTP traffic and enforces the destination policy.
+	Proxy string
+	Log   zerolog.Logger
 }
 
 // Errors a caller can tell apart.

@@ -39,6 +39,9 @@ func serve(args []string) error {
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
+	var allow listFlag
+	fs.Var(&allow, "allow-destination", "CIDR, IP address, host name or host:port that pages, pushes and the webhook may reach although "+
+		"it is internal (loopback, private, link-local, metadata); repeatable or comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +61,7 @@ func serve(args []string) error {
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log}
+	cfg.Destinations.Allow = allow
 	cfg.Rooms.TokenSecret = []byte(secret)
 	if *s3Endpoint != "" || *s3Bucket != "" {
 		if *s3Endpoint == "" || *s3Bucket == "" {
@@ -109,4 +113,18 @@ func serve(args []string) error {
 	}
 	log.Info().Msg("mediapush stopped")
 	return err
+}
+
+// listFlag collects a flag given several times, each a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	closed  bool
 	tunnels map[net.Conn]struct{}
+	clients int            // browser connections open, tunnels aside
 	running sync.WaitGroup // handlers, tunnels included
 }
 
@@ -50,13 +51,31 @@ func (p *Policy) ListenProxy(log zerolog.Logger) (*Proxy, error) {
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { x.fail(w, r.URL.Host, err) },
 		ErrorLog:     quiet,
 	}
-	x.srv = &http.Server{Handler: http.HandlerFunc(x.serve), ReadHeaderTimeout: 10 * time.Second, ErrorLog: quiet}
+	x.srv = &http.Server{Handler: http.HandlerFunc(x.serve), ReadHeaderTimeout: 10 * time.Second, ErrorLog: quiet,
+		ConnState: x.connState}
 	go x.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return x, nil
 }
 
 // newQuietLog drops net/http's own messages: they quote URLs, queries included.
 func newQuietLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// connState drops the forwarded connections kept for reuse once no browser is connected: they
+// live no longer than the browsers that use them.
+func (x *Proxy) connState(_ net.Conn, state http.ConnState) {
+	x.mu.Lock()
+	switch state {
+	case http.StateNew:
+		x.clients++
+	case http.StateClosed, http.StateHijacked:
+		x.clients--
+	}
+	idle := x.clients == 0
+	x.mu.Unlock()
+	if idle {
+		x.transport.CloseIdleConnections()
+	}
+}
 
 // Addr is the proxy's address, host:port.
 func (x *Proxy) Addr() string { return x.ln.Addr().String() }
