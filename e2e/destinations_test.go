@@ -147,8 +147,10 @@ func TestRefusedPagesFailAtOnce(t *testing.T) {
 	}
 	settle(t, goroutines+2, files+2)
 
-	// The node's own pages still record, through the proxy, under the default policy.
-	if r := s.start("own", map[string]any{"url": s.page("test-pattern.html"), "width": 320, "height": 240}); !r.Success {
+	// The node's own pages still record, through the proxy, under the default policy, also
+	// when named localhost.
+	own := strings.Replace(s.page("test-pattern.html"), "127.0.0.1", "localhost", 1)
+	if r := s.start("own", map[string]any{"url": own, "width": 320, "height": 240}); !r.Success {
 		t.Fatalf("the node's own page under the default policy: %s", r.msg())
 	}
 	if r := s.stop("own"); !r.Success {
@@ -344,6 +346,21 @@ func TestPushTargetsAreJudged(t *testing.T) {
 	}
 	if _, eps, _ := s.endpoints(id); len(eps) != 0 {
 		t.Errorf("refused pushes are listed: %+v", eps)
+	}
+	// Dolby's rtmp/start judges its uri before the session starts.
+	code, e := s.dolby(http.MethodPost, "/v2/conferences/mix/conf5/rtmp/start",
+		map[string]any{"uri": "rtmp://169.254.169.254/live/hush-hush", "layoutUrl": s.page("test-pattern.html"), "width": 640, "height": 480}, nil)
+	refused := code == http.StatusBadRequest && strings.Contains(e.Description, "the RTMP server's address 169.254.169.254 is a cloud metadata address")
+	a.count(refused)
+	if !refused {
+		t.Errorf("rtmp/start to metadata: HTTP %d %q; want 400 naming the address", code, e.Description)
+	}
+	var listed []broadcast
+	s.getJSON("/live/rest/v2/broadcasts/list/0/50", &listed)
+	for _, b := range listed {
+		if strings.HasPrefix(b.StreamID, "conf5_") {
+			t.Errorf("a refused rtmp/start left broadcast %s", b.StreamID)
+		}
 	}
 
 	// The redirecting WHIP server: the push fails with the status alone, and retries there.

@@ -166,7 +166,10 @@ func (p *Policy) Resolve(ctx context.Context, host string, port uint16) ([]netip
 	trusted := p.names[host] || p.namePorts[net.JoinHostPort(host, strconv.Itoa(int(port)))]
 	p.mu.RUnlock()
 	if !trusted {
-		if reason := nameReason(host); reason != "" {
+		switch reason := nameReason(host); {
+		case reason == reasonLoopback:
+			return p.localhost(host, port)
+		case reason != "":
 			return nil, &RefusedError{Host: host, Reason: reason}
 		}
 	}
@@ -194,6 +197,22 @@ func (p *Policy) Resolve(ctx context.Context, host string, port uint16) ([]netip
 		}
 	}
 	return addrs, nil
+}
+
+// localhost resolves a localhost name as resolvers do, to loopback whatever DNS says, and keeps
+// the addresses allowed for port: this node's own pages, reached as http://localhost:5080/,
+// stay reachable.
+func (p *Policy) localhost(host string, port uint16) ([]netip.Addr, error) {
+	var ok []netip.Addr
+	for _, a := range []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()} {
+		if p.allowed(a, port) {
+			ok = append(ok, a)
+		}
+	}
+	if len(ok) == 0 {
+		return nil, &RefusedError{Host: host, Reason: reasonLoopback}
+	}
+	return ok, nil
 }
 
 // checkAddr refuses an address in a refused range that the operator has not allowed.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,6 +168,16 @@ func TestAllowances(t *testing.T) {
 	p.AllowSelf(netip.MustParseAddrPort("127.0.0.1:8082"))
 	if _, err := p.Resolve(context.Background(), "127.0.0.1", 8082); err != nil {
 		t.Errorf("after AllowSelf: %v", err)
+	}
+	// localhost is loopback whatever DNS says; the node's own port is reachable by that name.
+	if addrs, err := p.Resolve(context.Background(), "localhost", 8082); err != nil || len(addrs) != 1 || addrs[0].String() != "127.0.0.1" {
+		t.Errorf("localhost on the node's own port: %v %v; want 127.0.0.1 alone", addrs, err)
+	}
+	if _, err := p.Resolve(context.Background(), "localhost", 8083); err == nil {
+		t.Errorf("localhost on another port was allowed")
+	}
+	if got := dns.looked(); slices.Contains(got, "localhost") {
+		t.Errorf("localhost was looked up in DNS: %v", got)
 	}
 	for _, bad := range []string{"", "10.0.0.0/33", "not a host", "host:0", "host:99999", "a..b", "-x.com", "http://x/"} {
 		if _, err := New(Config{Allow: []string{bad}}); err == nil || !strings.Contains(err.Error(), "is not a CIDR, an IP address, a host name or host:port") {
