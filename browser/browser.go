@@ -35,6 +35,9 @@ type Options struct {
 	Log zerolog.Logger
 	// OnConsole, if set, receives every console message of the page (e.g. recording signals).
 	OnConsole func(text string)
+	// Proxy, when set (host:port), carries all of the browser's HTTP traffic, loopback included:
+	// it is where the destination policy is enforced.
+	Proxy string
 }
 
 // Browser is one running Chromium with one page tab.
@@ -98,6 +101,12 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	}
 	for name, value := range o.Switches {
 		allocOpts = append(allocOpts, chromedp.Flag(name, value))
+	}
+	if o.Proxy != "" {
+		// Last, so that nothing above can replace them. Chromium sends requests to loopback
+		// directly unless "<-loopback>" removes that implicit bypass.
+		allocOpts = append(allocOpts, chromedp.Flag("proxy-server", "http://"+o.Proxy),
+			chromedp.Flag("proxy-bypass-list", "<-loopback>"))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	tctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.onEvent),

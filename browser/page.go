@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"mediapush/internal/destination"
 	"mediapush/internal/redact"
 )
 
@@ -30,6 +31,11 @@ func (b *Browser) Open(ctx context.Context, pageURL string) error {
 		return b.loadFailure(pageURL, err)
 	}
 	if resp != nil && resp.Status >= 400 {
+		for name, v := range resp.Headers {
+			if reason, ok := v.(string); ok && strings.EqualFold(name, destination.ErrorHeader) {
+				return &PageError{URL: pageURL, Reason: reason}
+			}
+		}
 		return &PageError{URL: pageURL, Reason: fmt.Sprintf("the page answered HTTP %d %s", resp.Status, resp.StatusText)}
 	}
 	// Navigation can move the page to a new renderer; make sure the size held.
@@ -75,6 +81,7 @@ func (b *Browser) loadFailure(pageURL string, err error) error {
 		"net::ERR_CERT_AUTHORITY_INVALID":   "the TLS certificate of " + host + " is not trusted",
 		"net::ERR_CERT_COMMON_NAME_INVALID": "the TLS certificate does not match " + host,
 		"net::ERR_SSL_PROTOCOL_ERROR":       "TLS handshake with " + host + " failed",
+		"net::ERR_TUNNEL_CONNECTION_FAILED": "the page or a redirect of it goes to a destination that is refused or unreachable (the log names it)",
 	}
 	if r, ok := reasons[le.ErrorText]; ok {
 		return &PageError{URL: pageURL, Reason: r + " (" + le.ErrorText + ")"}

@@ -43,6 +43,9 @@ var reservedSwitches = map[string]bool{
 	"allowlisted-extension-id": true, "disable-extensions": true, "remote-debugging-port": true,
 	"remote-debugging-pipe": true, "remote-debugging-address": true, "headless": true,
 	"mute-audio": true, "window-size": true,
+	// The proxy enforces the destination policy; these would route around it.
+	"proxy-server": true, "proxy-bypass-list": true, "no-proxy-server": true, "proxy-pac-url": true,
+	"proxy-auto-detect": true, "host-resolver-rules": true, "host-rules": true,
 }
 
 var switchName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/ingest"
+	"mediapush/internal/destination"
 	"mediapush/legs"
 	"mediapush/rooms"
 	"mediapush/storage"
@@ -68,6 +70,11 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
 	Limits Limits
+	// Destinations says where the node may connect on a caller's behalf: pages and all they
+	// load, WHIP and RTMP pushes, the webhook. By default internal addresses (loopback but
+	// the node's own, private, link-local, cloud metadata…) are refused; Allow lists the
+	// exceptions (--allow-destination). The S3 endpoint is not judged.
+	Destinations destination.Config
 	// APIToken, when set, is required (Authorization: Bearer) by every control call: the REST,
 	// Dolby and Monitor routes and the recordings. Without it (and without RESTJWTSecret) those
 	// answer only callers on this machine.
@@ -101,6 +108,9 @@ type Controller struct {
 	log            zerolog.Logger
 	// baseURL is Config.BaseURL.
 	baseURL string
+	// policy judges destinations; proxy enforces it for the browsers.
+	policy *destination.Policy
+	proxy  *destination.Proxy
 }
 
 // Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
@@ -128,6 +138,17 @@ func Open(cfg Config) (*Controller, error) {
 	if c.access, err = newAccess(cfg); err != nil {
 		return nil, err
 	}
+	policy, err := openPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.policy = policy
+	if cfg.Rooms.Dial == nil {
+		cfg.Rooms.Dial = policy.DialContext
+	}
+	if cfg.Webhook.Dial == nil {
+		cfg.Webhook.Dial = policy.DialContext
+	}
 	cat, err := catalog.Open(filepath.Join(cfg.DataDir, "catalog.db"))
 	if err != nil {
 		return nil, err
@@ -137,21 +158,32 @@ func Open(cfg Config) (*Controller, error) {
 		cat.Close()
 		return nil, err
 	}
-	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log,
+	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log, policy: policy,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
 	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
 		c.hub.Close()
 		cat.Close()
 		return nil, err
 	}
+	// The capture extension posts its offer to the ingest through the proxy.
+	if ap, err := netip.ParseAddrPort(urlHostPort(c.ingest.URL("x"))); err == nil {
+		policy.AllowSelf(ap)
+	}
+	if c.proxy, err = policy.ListenProxy(cfg.Log); err != nil {
+		c.ingest.Close()
+		c.hub.Close()
+		cat.Close()
+		return nil, fmt.Errorf("destination proxy: %w", err)
+	}
 	c.worker, err = worker.New(worker.Config{
 		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
-		ChromiumPath: cfg.ChromiumPath, Log: cfg.Log,
+		ChromiumPath: cfg.ChromiumPath, Proxy: c.proxy.Addr(), Log: cfg.Log,
 		MaxSessions: cfg.Limits.MaxSessions, MaxSessionLength: cfg.Limits.MaxSessionLength, MaxPushes: cfg.Limits.MaxPushes,
 		MinFreeDisk: cfg.Limits.MinFreeDisk, DiskCheckInterval: cfg.Limits.DiskCheckInterval, FreeSpace: cfg.Limits.FreeSpace,
 	})
 	if err != nil {
+		c.proxy.Close()
 		c.ingest.Close()
 		c.hub.Close()
 		cat.Close()
@@ -160,6 +192,7 @@ func Open(cfg Config) (*Controller, error) {
 	c.svc.runner = c.worker
 	if err := c.openDelivery(cfg); err != nil {
 		c.worker.Close(context.Background()) //nolint:errcheck // nothing runs yet
+		c.proxy.Close()
 		c.ingest.Close()
 		c.hub.Close()
 		cat.Close()
@@ -182,6 +215,7 @@ func Open(cfg Config) (*Controller, error) {
 			ctx.JSON(code, failed(http.StatusText(code), "")) //nolint:errcheck // the client went away
 		}
 	}
+	c.echo.Pre(c.noteSelf)
 	c.routes(c.echo)
 	return c, nil
 }
@@ -221,6 +255,7 @@ func (c *Controller) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
 	}
 	c.legs.Close(ctx)
+	errs = append(errs, c.proxy.Close()) // the browsers are gone
 	c.stopBackground()
 	c.background.Wait()
 	c.hub.Close()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"mediapush/output"
 	"mediapush/rooms"
@@ -46,6 +48,13 @@ func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string,
 			return "", badRequest(err)
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	// ffmpeg resolves an RTMP host again when it connects: a name whose answer changes in
+	// between (DNS rebinding) is not caught here. WHIP pushes connect through the policy.
+	if err := s.checkDestination(ctx, pushTarget(target), target); err != nil {
+		return "", err
+	}
 	id, err := s.runner.AddEndpoint(streamID, target, token)
 	if le, ok := limitError(err, true); ok {
 		return "", le
@@ -57,6 +66,23 @@ func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string,
 		return "", &Error{Code: 409, Message: err.Error()}
 	}
 	return id, nil
+}
+
+// pushTarget names a push's server in messages.
+func pushTarget(target string) string {
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		return "the WHIP endpoint"
+	}
+	return "the RTMP server"
+}
+
+// startFailed prefixes the reason a job could not start with its stream id.
+func startFailed(streamID string, err error) error {
+	var se *Error
+	if errors.As(err, &se) {
+		return &Error{Code: se.Code, Message: fmt.Sprintf("stream %s could not start: %s", streamID, se.Message)}
+	}
+	return err
 }
 
 // RemoveEndpoint stops one push of a session.

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
+	"mediapush/internal/destination"
 	"mediapush/internal/redact"
 	"mediapush/legs"
 	"mediapush/recorder"
@@ -46,7 +47,8 @@ type Service struct {
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	delivery   delivery
-	now        func() time.Time // the clock recordings are dated by (and retention reads)
+	policy     *destination.Policy // where sessions and pushes may connect; nil judges nothing
+	now        func() time.Time    // the clock recordings are dated by (and retention reads)
 	log        zerolog.Logger
 }
 
@@ -86,8 +88,17 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 	return streamID, s.run(ctx, job)
 }
 
-// run starts a validated job.
+// run starts a validated job. Its page and pushes are judged first: a refused one fails the
+// start before a browser is launched.
 func (s *Service) run(ctx context.Context, job worker.Job) error {
+	if err := s.checkDestination(ctx, "the page", job.URL); err != nil {
+		return startFailed(job.StreamID, err)
+	}
+	for _, target := range job.Endpoints {
+		if err := s.checkDestination(ctx, pushTarget(target), target); err != nil {
+			return startFailed(job.StreamID, err)
+		}
+	}
 	err := s.runner.Start(ctx, job)
 	if le, ok := limitError(err, false); ok {
 		return le

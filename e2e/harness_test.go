@@ -80,6 +80,10 @@ func startServiceOn(t testing.TB, data string, options ...func(*controller.Confi
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	cfg := controller.Config{DataDir: data, Log: log}
+	// The suite's peers live on loopback: test pages, RTMP servers, a second node for WHIP
+	// pushes, webhook receivers, fake S3. A node refuses loopback by default, so the suite
+	// allows it; withDefaultDestinations takes the allowance away.
+	cfg.Destinations.Allow = []string{"127.0.0.0/8", "::1"}
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -101,6 +105,10 @@ func startServiceOn(t testing.TB, data string, options ...func(*controller.Confi
 	t.Cleanup(stop)
 	return s, stop
 }
+
+// withDefaultDestinations runs the node with the destination policy of a fresh install: no
+// internal address allowed, loopback included (but for the node's own pages).
+func withDefaultDestinations(cfg *controller.Config) { cfg.Destinations.Allow = nil }
 
 // page is the URL of a page that the service itself serves.
 func (s *service) page(name string) string { return s.base + "/live/" + name }

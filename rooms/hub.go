@@ -6,8 +6,10 @@ package rooms
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -32,7 +34,10 @@ type Config struct {
 	// MaxViewers is the most WHEP viewers of one stream; one more is refused with ErrFull.
 	// Default DefaultMaxViewers; negative: no limit.
 	MaxViewers int
-	Log        zerolog.Logger
+	// Dial connects WHIP pushes to their servers; the node's destination policy. Default: a
+	// plain net.Dialer.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	Log  zerolog.Logger
 }
 
 // Defaults of the limits: every publisher of a room is relayed to every viewer of the room's

@@ -2,8 +2,10 @@ package rooms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,10 +56,25 @@ func (h *Hub) Push(id, target, token string) (*Push, error) {
 	if !ok {
 		return nil, fmt.Errorf("stream %s is not live: %w", id, ErrNotFound)
 	}
-	p := &Push{h: h, s: s, target: u, token: token, client: &http.Client{Timeout: 15 * time.Second},
+	p := &Push{h: h, s: s, target: u, token: token, client: h.pushClient(),
 		status: PushStatus{State: "connecting"}, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p, nil
+}
+
+// pushClient is the HTTP client of one push. It follows no redirect: the target is the
+// destination the caller named and the policy judged, and a 3xx is an error like any other
+// non-201 answer.
+func (h *Hub) pushClient() *http.Client {
+	dial := h.cfg.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	}
+	return &http.Client{
+		Timeout:       15 * time.Second,
+		Transport:     &http.Transport{DialContext: dial, ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // Status reports the push's state.
@@ -110,7 +127,7 @@ func (p *Push) run() {
 		if time.Since(began) > time.Minute {
 			pause = time.Second
 		}
-		p.h.log.Warn().Err(err).Str("streamId", p.s.info.ID).Str("whip", p.target.Redacted()).Dur("retryIn", pause).Msg("WHIP push stopped; retrying")
+		p.h.log.Warn().Err(err).Str("streamId", p.s.info.ID).Str("whip", p.target.Host).Dur("retryIn", pause).Msg("WHIP push stopped; retrying")
 		p.set("retrying", err)
 		select {
 		case <-p.stop:
@@ -172,7 +189,9 @@ func (p *Push) attempt() error {
 	}
 	defer p.endSession(session)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		return fmt.Errorf("the server's answer: %w", err)
+		// Not err itself: it may quote the answer, and what the server sent stays out of
+		// statuses and logs.
+		return errors.New("the WHIP server's answer is not a usable SDP answer")
 	}
 	select {
 	case <-p.stop:
@@ -196,17 +215,27 @@ func (p *Push) post(offer string) (string, *url.URL, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return "", nil, err
+		// The url.Error quotes the whole URL, query included; the host is enough.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", nil, fmt.Errorf("WHIP server %s: %w", p.target.Host, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		return "", nil, fmt.Errorf("WHIP server answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		// The status code alone: the body and the reason phrase are the remote server's words,
+		// which must not reach the API, the events or the log.
+		return "", nil, fmt.Errorf("WHIP server %s answered HTTP %d %s", p.target.Host, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var session *url.URL
 	if loc := resp.Header.Get("Location"); loc != "" {
+		// Only a resource on the same server is ended: the DELETE carries the token.
 		if l, err := url.Parse(loc); err == nil {
-			session = p.target.ResolveReference(l)
+			if r := p.target.ResolveReference(l); r.Scheme == p.target.Scheme && r.Host == p.target.Host {
+				session = r
+			}
 		}
 	}
 	return string(body), session, nil

@@ -1,9 +1,11 @@
 package webhook
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -37,6 +39,9 @@ type Config struct {
 	// Client sends the requests. Default: a client of the outbox's own that does not follow
 	// redirects, since a redirected POST may be replayed as a GET without its body.
 	Client *http.Client
+	// Dial, when set, connects the default client to the receiver (the node's destination
+	// policy).
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	Log zerolog.Logger

@@ -55,8 +55,13 @@ func New(cfg Config) (*Outbox, error) {
 	}
 	if o.client == nil {
 		o.ownClient = true
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg.Dial != nil {
+			// The dialer decides where connections go; an environment proxy would decide instead.
+			transport.DialContext, transport.Proxy = cfg.Dial, nil
+		}
 		o.client = &http.Client{
-			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},

@@ -235,10 +235,12 @@ func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial b
 	return &rec, nil
 }
 
-// redact hides a push target's secrets: an RTMP stream key, a WHIP URL's credentials.
+// redact hides a push target's secrets: an RTMP stream key, a WHIP URL's credentials and
+// query (where tokens travel).
 func redact(target string) string {
 	if u, err := url.Parse(target); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		return u.Redacted()
+		u.User, u.RawQuery = nil, ""
+		return u.String()
 	}
 	return output.Redact(target)
 }

@@ -56,7 +56,9 @@ type Config struct {
 	// FreeSpace reports the free bytes of the file system holding a directory. Default
 	// FreeSpace.
 	FreeSpace func(dir string) (uint64, error)
-	Log       zerolog.Logger
+	// Proxy (host:port) carries the browsers' HTTP traffic and enforces the destination policy.
+	Proxy string
+	Log   zerolog.Logger
 }
 
 // Errors a caller can tell apart.

@@ -38,10 +38,14 @@ func serve(args []string) error {
 	s3Plain := fs.Bool("s3-insecure", false, "talk to the S3 endpoint over plain HTTP")
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
-	allowedHosts := fs.String("allowed-host", "", "comma-separated host names this server answers to besides IP addresses, localhost and the --public-url/--base-url hosts")
-	allowedOrigins := fs.String("allowed-origin", "", "comma-separated web origins (https://app.example.com) whose pages may call the control API from a browser")
+	var allowedHosts, allowedOrigins listFlag
+	fs.Var(&allowedHosts, "allowed-host", "host name this server answers to besides IP addresses, localhost and the --public-url/--base-url hosts; repeatable or comma-separated")
+	fs.Var(&allowedOrigins, "allowed-origin", "web origin (https://app.example.com) whose pages may call the control API from a browser; repeatable or comma-separated")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
 	lim := limitFlags(fs)
+	var allow listFlag
+	fs.Var(&allow, "allow-destination", "CIDR, IP address, host name or host:port that pages, pushes and the webhook may reach although "+
+		"it is internal (loopback, private, link-local, metadata); repeatable or comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,7 +69,8 @@ func serve(args []string) error {
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
-		AllowedHosts: commaList(*allowedHosts), AllowedOrigins: commaList(*allowedOrigins), Log: log, Limits: limits}
+		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, Log: log, Limits: limits}
+	cfg.Destinations.Allow = allow
 	cfg.Rooms.TokenSecret = []byte(secret)
 	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
 	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)
@@ -126,13 +131,16 @@ func serve(args []string) error {
 	return err
 }
 
-// commaList splits a comma-separated flag value, dropping empty items.
-func commaList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
+// listFlag collects a flag given several times, each a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
 		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
+			*l = append(*l, item)
 		}
 	}
-	return out
+	return nil
 }
