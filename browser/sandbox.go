@@ -45,11 +45,14 @@ type sandboxHost struct {
 // under mode on this host, and why. Chromium's Linux sandbox needs a non-root user and
 // unprivileged user namespaces. With mode on, a host that cannot sandbox is an error.
 func DecideSandbox(mode SandboxMode, execPath string) (on bool, why string, err error) {
-	exe, err := findChromium(execPath)
-	if err != nil {
-		return false, "", err
+	probe := func() error {
+		exe, err := findChromium(execPath)
+		if err != nil {
+			return err
+		}
+		return probeNamespaces(exe)
 	}
-	return sandboxHost{euid: os.Geteuid(), procSys: "/proc/sys", probe: func() error { return probeNamespaces(exe) }}.decide(mode)
+	return sandboxHost{euid: os.Geteuid(), procSys: "/proc/sys", probe: probe}.decide(mode)
 }
 
 func (h sandboxHost) decide(mode SandboxMode) (bool, string, error) {
@@ -93,7 +96,7 @@ func (h sandboxHost) missing() string {
 		return "AppArmor restricts unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=1)"
 	}
 	if err := h.probe(); err != nil {
-		return "a process cannot create the user, PID and network namespaces the sandbox needs: " + err.Error()
+		return "starting a process in new user, PID and network namespaces, as the sandbox does, failed: " + err.Error()
 	}
 	return ""
 }

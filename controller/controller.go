@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
+	"mediapush/browser"
 	"mediapush/catalog"
 	"mediapush/ingest"
 	"mediapush/legs"
@@ -34,6 +35,13 @@ type Config struct {
 	StartSignalTimeout time.Duration
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
+	// ChromiumSwitches are Chromium switches the operator adds to every browser, one
+	// "--name[=value]" each; mediapush's own (profile, extension, debugging pipe, window
+	// size, sandbox) cannot be changed. Start calls may set only a few harmless ones.
+	ChromiumSwitches []string
+	// ChromiumSandbox is auto (default: sandboxed when running as non-root with unprivileged
+	// user namespaces), on (Open fails where the host cannot) or off.
+	ChromiumSandbox browser.SandboxMode
 
 	// Rooms configures the conference server (WHIP publishers, WHEP viewers, rooms); its Log
 	// is this Config's.
@@ -129,7 +137,8 @@ func Open(cfg Config) (*Controller, error) {
 	c.worker, err = worker.New(worker.Config{
 		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
-		ChromiumPath: cfg.ChromiumPath, Log: cfg.Log,
+		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
+		Log: cfg.Log,
 	})
 	if err != nil {
 		c.ingest.Close()

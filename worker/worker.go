@@ -37,7 +37,13 @@ type Config struct {
 	Hub *rooms.Hub
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
-	Log          zerolog.Logger
+	// ChromiumSwitches are the operator's Chromium switches for every browser, one
+	// "--name[=value]" each (see browser.ParseServerSwitches).
+	ChromiumSwitches []string
+	// ChromiumSandbox runs Chromium in its sandbox: auto (the default) wherever the host
+	// allows it, on (New fails where it cannot) or off.
+	ChromiumSandbox browser.SandboxMode
+	Log             zerolog.Logger
 }
 
 // Errors a caller can tell apart.
@@ -49,6 +55,9 @@ var (
 // Worker runs any number of sessions in this process.
 type Worker struct {
 	cfg Config
+	// switches are cfg.ChromiumSwitches, parsed; sandbox is the decision on cfg.ChromiumSandbox.
+	switches map[string]any
+	sandbox  bool
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -70,6 +79,15 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
+	switches, err := browser.ParseServerSwitches(cfg.ChromiumSwitches)
+	if err != nil {
+		return nil, err
+	}
+	sandbox, why, err := browser.DecideSandbox(cfg.ChromiumSandbox, cfg.ChromiumPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Log.Info().Bool("sandbox", sandbox).Str("why", why).Msg("chromium sandbox")
 	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "tmp")); err != nil {
 		return nil, err
 	}
@@ -79,7 +97,7 @@ func New(cfg Config) (*Worker, error) {
 			return nil, err
 		}
 	}
-	return &Worker{cfg: cfg, sessions: map[string]*session{}}, nil
+	return &Worker{cfg: cfg, switches: switches, sandbox: sandbox, sessions: map[string]*session{}}, nil
 }
 
 // StreamsDir is where finished recordings go.

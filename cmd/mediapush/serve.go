@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"mediapush/browser"
 	"mediapush/controller"
 )
 
@@ -39,6 +40,15 @@ func serve(args []string) error {
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
+	var chromiumSwitches []string
+	fs.Func("chromium-switch", "a Chromium switch for every browser, --name or --name=value (repeat the flag for more)", func(v string) error {
+		if _, err := browser.ParseServerSwitches([]string{v}); err != nil {
+			return err
+		}
+		chromiumSwitches = append(chromiumSwitches, v)
+		return nil
+	})
+	sandbox := fs.String("chromium-sandbox", string(browser.SandboxAuto), "run Chromium in its sandbox: auto (where the host allows it), on or off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +56,10 @@ func serve(args []string) error {
 	secret := os.Getenv("MEDIAPUSH_TOKEN_SECRET")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("MEDIAPUSH_TOKEN_SECRET must be at least 32 characters")
+	}
+	sandboxMode, err := browser.ParseSandboxMode(*sandbox)
+	if err != nil {
+		return fmt.Errorf("--chromium-sandbox: %w", err)
 	}
 	log, err := newLogger(*level)
 	if err != nil {
@@ -58,6 +72,7 @@ func serve(args []string) error {
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), Log: log}
+	cfg.ChromiumSwitches, cfg.ChromiumSandbox = chromiumSwitches, sandboxMode
 	cfg.Rooms.TokenSecret = []byte(secret)
 	if *s3Endpoint != "" || *s3Bucket != "" {
 		if *s3Endpoint == "" || *s3Bucket == "" {
