@@ -61,7 +61,8 @@ var languageTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
 // how the page looks or sounds; none starts a program, loads code or files, opens a port,
 // reaches the network or weakens Chromium's security. --enable-features and --disable-features
 // are left out: among Chromium's hundreds of features some turn off site isolation or
-// private-network checks. Operators set anything else with ServerSwitches.
+// private-network checks. Operators set anything else: Options.ServerSwitches (mediapush
+// serve --chromium-switch).
 var callerSwitches = map[string]callerSwitch{
 	"lang":                         {languageTag, "a language tag such as de or pt-BR"},
 	"accept-lang":                  {languageTag, "a language tag such as de or pt-BR"},
