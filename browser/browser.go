@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
+
+	"mediapush/internal/childenv"
 )
 
 // Options configure one browser.
@@ -29,8 +31,13 @@ type Options struct {
 	Width, Height int
 	// WorkDir holds the profile, the extension and Chromium's TMPDIR. The caller creates and removes it.
 	WorkDir string
-	// Switches are extra Chromium switches (see ParseSwitches).
+	// Switches are the caller's Chromium switches (see ParseSwitches).
 	Switches map[string]any
+	// ServerSwitches are the operator's Chromium switches (see ParseServerSwitches); the
+	// caller's replace them.
+	ServerSwitches map[string]any
+	// Sandbox runs Chromium in its sandbox; false adds --no-sandbox (see DecideSandbox).
+	Sandbox bool
 	// Log receives Chromium's console output and lifecycle events.
 	Log zerolog.Logger
 	// OnConsole, if set, receives every console message of the page (e.g. recording signals).
@@ -93,13 +100,12 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		chromedp.Flag("load-extension", ext),
 		chromedp.Flag("disable-extensions-except", ext),
 		chromedp.Flag("allowlisted-extension-id", extensionID),
-		chromedp.Env("TMPDIR=" + tmpDir),
+		// Chromium runs pages from anywhere: it gets none of mediapush's environment (its secrets).
+		chromedp.NoInheritEnv,
+		chromedp.Env(childenv.Minimal("TMPDIR=" + tmpDir)...),
 		chromedp.CombinedOutput(logFile),
 	}
-	for name, value := range baseSwitches {
-		allocOpts = append(allocOpts, chromedp.Flag(name, value))
-	}
-	for name, value := range o.Switches {
+	for name, value := range mergeSwitches(o.ServerSwitches, o.Switches, o.Sandbox) {
 		allocOpts = append(allocOpts, chromedp.Flag(name, value))
 	}
 	if o.Proxy != "" {

@@ -16,10 +16,16 @@ import (
 
 func launch(t *testing.T, w, h int) *Browser {
 	t.Helper()
+	return launchWith(t, Options{Width: w, Height: h})
+}
+
+// launchWith starts a browser with o, in a fresh work directory, closed at the test's end.
+func launchWith(t *testing.T, o Options) *Browser {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	b, err := Launch(ctx, Options{Width: w, Height: h, WorkDir: dir, Log: zerolog.Nop()})
+	o.WorkDir, o.Log = t.TempDir(), zerolog.Nop()
+	b, err := Launch(ctx, o)
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}

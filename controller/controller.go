@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 
+	"mediapush/browser"
 	"mediapush/catalog"
 	"mediapush/ingest"
 	"mediapush/internal/destination"
@@ -36,6 +37,13 @@ type Config struct {
 	StartSignalTimeout time.Duration
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
+	// ChromiumSwitches are Chromium switches the operator adds to every browser, one
+	// "--name[=value]" each; mediapush's own (profile, extension, debugging pipe, window
+	// size, sandbox) cannot be changed. Start calls may set only a few harmless ones.
+	ChromiumSwitches []string
+	// ChromiumSandbox is auto (default: sandboxed when running as non-root with unprivileged
+	// user namespaces), on (Open fails where the host cannot) or off.
+	ChromiumSandbox browser.SandboxMode
 
 	// Rooms configures the conference server (WHIP publishers, WHEP viewers, rooms); its Log
 	// is this Config's.
@@ -178,7 +186,8 @@ func Open(cfg Config) (*Controller, error) {
 	c.worker, err = worker.New(worker.Config{
 		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
-		ChromiumPath: cfg.ChromiumPath, Proxy: c.proxy.Addr(), Log: cfg.Log,
+		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
+		Proxy: c.proxy.Addr(), Log: cfg.Log,
 		MaxSessions: cfg.Limits.MaxSessions, MaxSessionLength: cfg.Limits.MaxSessionLength, MaxPushes: cfg.Limits.MaxPushes,
 		MinFreeDisk: cfg.Limits.MinFreeDisk, DiskCheckInterval: cfg.Limits.DiskCheckInterval, FreeSpace: cfg.Limits.FreeSpace,
 	})

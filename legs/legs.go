@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
 	"github.com/rs/zerolog"
 
+	"mediapush/internal/ffmpeg"
 	"mediapush/recorder"
 	"mediapush/rooms"
 )
@@ -195,7 +195,7 @@ func (r *Recorder) finish(ctx context.Context, l *leg) {
 
 func (r *Recorder) toMP3(ctx context.Context, l *leg) error {
 	dst := filepath.Join(r.outDir, strings.TrimSuffix(filepath.Base(l.ogg), ".ogg")+".mp3")
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+	cmd := ffmpeg.Command(ctx, ffmpeg.FFmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-i", l.ogg, "-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3", dst)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(dst)

@@ -3,15 +3,16 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"mediapush/internal/ffmpeg"
 	"mediapush/recorder"
 )
 
@@ -79,7 +80,7 @@ func (o *Output) attempt() error {
 	// not when it merely took its input.
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-progress", "pipe:1",
 		"-f", "matroska", "-i", "pipe:0"}, o.spec.Args...)
-	cmd := exec.Command("ffmpeg", args...)
+	cmd := ffmpeg.Command(context.Background(), ffmpeg.FFmpeg, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/at-wat/ebml-go"
 
+	"mediapush/internal/ffmpeg"
 	"mediapush/media"
 )
 
@@ -81,7 +81,7 @@ func Finalize(ctx context.Context, src, dst string, f Format) (Info, error) {
 		args = append(args, "-c", "copy", "-f", "webm")
 	}
 	args = append(args, tmp)
-	if _, err := runTool(ctx, "ffmpeg", args...); err != nil {
+	if _, err := runTool(ctx, ffmpeg.FFmpeg, args...); err != nil {
 		return Info{}, fmt.Errorf("recorder: finalize %s: %w", src, err)
 	}
 
@@ -153,7 +153,7 @@ func sameFile(a, b string) bool {
 // runTool runs ffmpeg or ffprobe and returns its stdout. The error carries
 // the tool's stderr.
 func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := ffmpeg.Command(ctx, name, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -177,7 +177,7 @@ func runTool(ctx context.Context, name string, args ...string) ([]byte, error) {
 // Duration is a media file's duration as ffprobe reads it, an HLS playlist's too (0 if it
 // reports none).
 func Duration(ctx context.Context, path string) (time.Duration, error) {
-	out, err := runTool(ctx, "ffprobe", "-v", "error", "-show_entries", "format=duration",
+	out, err := runTool(ctx, ffmpeg.FFprobe, "-v", "error", "-show_entries", "format=duration",
 		"-of", "default=noprint_wrappers=1:nokey=1", path)
 	if err != nil {
 		return 0, err

@@ -22,6 +22,8 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
+# A non-root user: Chromium runs in its sandbox (--chromium-sandbox auto), which needs
+# unprivileged user namespaces: do not add RestrictNamespaces= here.
 User=mediapush
 ExecStart=/usr/local/bin/mediapush serve --addr ${addr} --data /var/lib/mediapush
 # SIGTERM finishes every recording before exit.

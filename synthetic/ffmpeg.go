@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	ffmpegcmd "mediapush/internal/ffmpeg"
 )
 
 // FFmpeg is the tool that makes the media; a bare name is looked up in PATH.
-var FFmpeg = "ffmpeg"
+var FFmpeg = ffmpegcmd.FFmpeg
 
 // loopLength is how long the generated files last; they are played again and again, so a
 // short file is enough. Ten seconds keep the seam rare and the files quick to make.
@@ -56,7 +57,7 @@ func makeAudio(ctx context.Context, dir string, opt Options) (string, error) {
 // ffmpeg runs ffmpeg quietly, overwriting its output; a failure carries the end of what
 // ffmpeg printed, which is where it says why.
 func ffmpeg(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, FFmpeg, append([]string{"-nostdin", "-hide_banner", "-v", "error", "-y"}, args...)...)
+	cmd := ffmpegcmd.Command(ctx, FFmpeg, append([]string{"-nostdin", "-hide_banner", "-v", "error", "-y"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second

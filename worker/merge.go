@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"mediapush/internal/ffmpeg"
 	"mediapush/recorder"
 )
 
@@ -85,7 +85,7 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 	if first.Format == recorder.MP4 {
 		args = append(args, "-movflags", "+faststart")
 	}
-	cmd := exec.CommandContext(ctx, "ffmpeg", append(args, out)...)
+	cmd := ffmpeg.Command(ctx, ffmpeg.FFmpeg, append(args, out)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return Recording{}, fmt.Errorf("%s: ffmpeg: %v: %s", first.Format, err, strings.TrimSpace(string(b)))
 	}

@@ -149,7 +149,8 @@ func (s *session) bringUp(ctx context.Context) error {
 	}
 	br, err := browser.Launch(ctx, browser.Options{
 		ExecPath: s.w.cfg.ChromiumPath, Width: s.job.Width, Height: s.job.Height,
-		WorkDir: s.workDir, Switches: switches, Log: s.log, OnConsole: s.sig.onConsole, Proxy: s.w.cfg.Proxy,
+		WorkDir: s.workDir, Switches: switches, ServerSwitches: s.w.switches, Sandbox: s.w.sandbox,
+		Log: s.log, OnConsole: s.sig.onConsole, Proxy: s.w.cfg.Proxy,
 	})
 	if err != nil {
 		return err

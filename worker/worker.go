@@ -58,7 +58,13 @@ type Config struct {
 	FreeSpace func(dir string) (uint64, error)
 	// Proxy (host:port) carries the browsers' HTTP traffic and enforces the destination policy.
 	Proxy string
-	Log   zerolog.Logger
+	// ChromiumSwitches are the operator's Chromium switches for every browser, one
+	// "--name[=value]" each (see browser.ParseServerSwitches).
+	ChromiumSwitches []string
+	// ChromiumSandbox runs Chromium in its sandbox: auto (the default) wherever the host
+	// allows it, on (New fails where it cannot) or off.
+	ChromiumSandbox browser.SandboxMode
+	Log             zerolog.Logger
 }
 
 // Errors a caller can tell apart.
@@ -70,6 +76,9 @@ var (
 // Worker runs any number of sessions in this process.
 type Worker struct {
 	cfg Config
+	// switches are cfg.ChromiumSwitches, parsed; sandbox is the decision on cfg.ChromiumSandbox.
+	switches map[string]any
+	sandbox  bool
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -95,6 +104,15 @@ func New(cfg Config) (*Worker, error) {
 		cfg.OnEvent = func(Event) {}
 	}
 	cfg.setLimitDefaults()
+	switches, err := browser.ParseServerSwitches(cfg.ChromiumSwitches)
+	if err != nil {
+		return nil, err
+	}
+	sandbox, why, err := browser.DecideSandbox(cfg.ChromiumSandbox, cfg.ChromiumPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Log.Info().Bool("sandbox", sandbox).Str("why", why).Msg("chromium sandbox")
 	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "tmp")); err != nil {
 		return nil, err
 	}
@@ -104,7 +122,8 @@ func New(cfg Config) (*Worker, error) {
 			return nil, err
 		}
 	}
-	w := &Worker{cfg: cfg, sessions: map[string]*session{}, stopDisk: make(chan struct{}), diskDone: make(chan struct{})}
+	w := &Worker{cfg: cfg, switches: switches, sandbox: sandbox, sessions: map[string]*session{},
+		stopDisk: make(chan struct{}), diskDone: make(chan struct{})}
 	go w.watchDisk()
 	return w, nil
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"mediapush/browser"
 	"mediapush/controller"
 )
 
@@ -46,6 +47,15 @@ func serve(args []string) error {
 	var allow listFlag
 	fs.Var(&allow, "allow-destination", "CIDR, IP address, host name or host:port that pages, pushes and the webhook may reach although "+
 		"it is internal (loopback, private, link-local, metadata); repeatable or comma-separated")
+	var chromiumSwitches []string
+	fs.Func("chromium-switch", "a Chromium switch for every browser, --name or --name=value (repeat the flag for more)", func(v string) error {
+		if _, err := browser.ParseServerSwitches([]string{v}); err != nil {
+			return err
+		}
+		chromiumSwitches = append(chromiumSwitches, v)
+		return nil
+	})
+	sandbox := fs.String("chromium-sandbox", string(browser.SandboxAuto), "run Chromium in its sandbox: auto (where the host allows it), on or off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +67,10 @@ func serve(args []string) error {
 	secret := os.Getenv("MEDIAPUSH_TOKEN_SECRET")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("MEDIAPUSH_TOKEN_SECRET must be at least 32 characters")
+	}
+	sandboxMode, err := browser.ParseSandboxMode(*sandbox)
+	if err != nil {
+		return fmt.Errorf("--chromium-sandbox: %w", err)
 	}
 	log, err := newLogger(*level)
 	if err != nil {
@@ -71,6 +85,7 @@ func serve(args []string) error {
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
 		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, Log: log, Limits: limits}
 	cfg.Destinations.Allow = allow
+	cfg.ChromiumSwitches, cfg.ChromiumSandbox = chromiumSwitches, sandboxMode
 	cfg.Rooms.TokenSecret = []byte(secret)
 	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
 	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)

@@ -103,3 +103,52 @@ func Cmdline(pid int) string {
 	}
 	return strings.TrimSpace(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 }
+
+// Descendants are the pids of every process below pid (children, their children, …).
+func Descendants(pid int) []int {
+	parents := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parent(child); ok {
+			parents[ppid] = append(parents[ppid], child)
+		}
+	}
+	var out []int
+	for queue := parents[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, parents[queue[0]]...)
+	}
+	return out
+}
+
+// parent is a process's parent pid, from /proc/<pid>/stat (its fourth field, after the
+// command name in parentheses, which may itself hold spaces and parentheses).
+func parent(pid int) (int, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	return ppid, err == nil
+}
+
+// Environ is a process's environment as it was started, one "NAME=value" each (nil when gone).
+func Environ(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+}
