@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,5 +125,52 @@ func TestBrowserCannotDriveTheAPI(t *testing.T) {
 	var b broadcast
 	if code := s.getJSON("/live/rest/v2/broadcasts/csrf", &b); code != http.StatusNotFound {
 		t.Errorf("a refused call left a broadcast: HTTP %d %+v", code, b)
+	}
+}
+
+// TestRecordedPageCannotDriveTheAPI records a page of another site whose script calls the node
+// that records it, every way a page can without a preflight's consent: the calls fail, and the
+// page still records.
+func TestRecordedPageCannotDriveTheAPI(t *testing.T) {
+	s := startService(t)
+	var hits atomic.Int32
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><body style="background:#0a0"><script>
+const api = %q;
+const body = JSON.stringify({url: %q, width: 320, height: 240});
+const tries = [
+  fetch(api + "?streamId=nocors", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body}),
+  fetch(api + "?streamId=cors", {method: "POST", headers: {"Content-Type": "application/json"}, body}),
+  fetch(api + "?streamId=beacon", {method: "POST", mode: "no-cors", body: new Blob([body], {type: "text/plain"})}),
+  new Promise((ok) => ok(navigator.sendBeacon(api + "?streamId=sendbeacon", body))),
+];
+Promise.allSettled(tries).then(() => { document.title = "tried"; });
+</script></body>`, s.base+"/live/rest/v1/media-push/start", s.page("test-pattern.html"))
+	}))
+	defer site.Close()
+	if r := s.start("page", map[string]any{"url": site.URL + "/", "width": 640, "height": 360}); !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=page", map[string]string{"jsCommand": "document.title"})
+		if r.msg() == "tried" {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, id := range []string{"nocors", "cors", "beacon", "sendbeacon"} {
+		var b broadcast
+		if code := s.getJSON("/live/rest/v2/broadcasts/"+id, &b); code != http.StatusNotFound {
+			t.Errorf("the recorded page started session %s: HTTP %d %+v", id, code, b)
+		}
+	}
+	if hits.Load() == 0 {
+		t.Error("the page was never loaded")
+	}
+	if r := s.stop("page"); !r.Success {
+		t.Errorf("stop: %s", r.msg())
 	}
 }
