@@ -118,13 +118,24 @@ func (s *Service) deliver(ctx context.Context, v catalog.VoD, files []string) {
 	}
 }
 
-// uploaded is told of each file the S3 store has confirmed.
+// uploaded is told of each file the S3 store has confirmed. A VoD moves to S3, and is
+// announced, once the last of its files has: the playlist of an HLS recording is enqueued last,
+// but a segment whose upload failed is retried after it.
 func (s *Service) uploaded(key string) {
 	ctx := context.Background()
-	if err := s.cat.SetStorage(ctx, key, "s3"); err != nil {
-		s.log.Error().Err(err).Str("file", key).Msg("catalog: recording the upload failed")
+	v, err := s.cat.GetVoDByName(ctx, s.vodOfFile(key))
+	if err != nil {
+		return // a file of a VoD deleted meanwhile
 	}
-	if v, err := s.cat.GetVoDByName(ctx, key); err == nil {
+	for _, f := range vodFileNames(v) {
+		if done, err := s.delivery.uploader.Done(ctx, f); err != nil || !done {
+			return
+		}
+	}
+	if err := s.cat.SetStorage(ctx, v.VodName, "s3"); err != nil {
+		s.log.Error().Err(err).Str("file", v.VodName).Msg("catalog: recording the upload failed")
+	}
+	if v, err := s.cat.GetVoDByName(ctx, v.VodName); err == nil {
 		s.announce(ctx, v)
 	}
 }

@@ -319,13 +319,7 @@ func (s *Service) latestPlaylist(streamID string) string {
 // removeFiles deletes a VoD's files, here and in S3: an HLS recording's playlist and
 // segments, or its one file.
 func (s *Service) removeFiles(ctx context.Context, v catalog.VoD) error {
-	files := []string{v.VodName}
-	var info struct {
-		Files []string `json:"files"`
-	}
-	if json.Unmarshal([]byte(v.Info), &info) == nil && len(info.Files) > 0 {
-		files = info.Files
-	}
+	files := vodFileNames(v)
 	errs := []error{s.deleteStored(ctx, v, files)}
 	for _, f := range files {
 		if err := os.Remove(filepath.Join(s.streamsDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -333,4 +327,16 @@ func (s *Service) removeFiles(ctx context.Context, v catalog.VoD) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// vodFileNames are a listed VoD's files: an HLS recording's segments and playlist, or its one
+// file.
+func vodFileNames(v catalog.VoD) []string {
+	var info struct {
+		Files []string `json:"files"`
+	}
+	if json.Unmarshal([]byte(v.Info), &info) == nil && len(info.Files) > 0 {
+		return info.Files
+	}
+	return []string{v.VodName}
 }

@@ -77,11 +77,15 @@ func (q queue) put(ctx context.Context, key, path string, now time.Time) error {
 	return err
 }
 
-// next returns the pending row that has been due longest, if any is due at now.
+// next returns the pending row that has been due longest, if any is due at now; of rows due
+// at the same millisecond, the one enqueued first. Callers enqueue a recording's main file
+// after its parts (an HLS playlist after its segments), and the recording counts as uploaded
+// when its main file is: ordered by key, a playlist went before the segments enqueued in the
+// same millisecond ("x.m3u8" < "x_00001.m4s"), and was announced while they were still here.
 func (q queue) next(ctx context.Context, now time.Time) (job, bool, error) {
 	var j job
 	err := q.db.QueryRowContext(ctx, `SELECT key, path, gen, attempts FROM uploads
-		WHERE state='pending' AND next_try <= ? ORDER BY next_try, key LIMIT 1`, ms(now)).
+		WHERE state='pending' AND next_try <= ? ORDER BY next_try, rowid LIMIT 1`, ms(now)).
 		Scan(&j.key, &j.path, &j.gen, &j.attempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return job{}, false, nil

@@ -156,6 +156,12 @@ func (u *Uploader) Wait(ctx context.Context, key string) error {
 	}
 }
 
+// Done tells whether key has been uploaded (and not enqueued again since).
+func (u *Uploader) Done(ctx context.Context, key string) (bool, error) {
+	state, _, found, err := u.q.state(ctx, key)
+	return found && state == stateDone, err
+}
+
 func (u *Uploader) notify() {
 	u.mu.Lock()
 	close(u.changed)

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,5 +306,48 @@ func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUploaderKeepsEnqueueOrder uploads files due at the same moment in the order they were
+// enqueued, whatever their names: an HLS playlist enqueued after its segments goes last.
+func TestUploaderKeepsEnqueueOrder(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 15, 34, 26, 0, time.UTC)
+	var mu sync.Mutex
+	var order []string
+	u := newTestUploader(t, UploaderConfig{
+		DB:    openDB(t, filepath.Join(t.TempDir(), "service.db")),
+		Store: dirStore(t.TempDir()),
+		Now:   func() time.Time { return now },
+		OnDone: func(key string) {
+			mu.Lock()
+			order = append(order, key)
+			mu.Unlock()
+		},
+	})
+	keys := []string{"s-20261202-153426_00000.m4s", "s-20261202-153426_00001.m4s", "s-20261202-153426_init.mp4", "s-20261202-153426.m3u8"}
+	src := t.TempDir()
+	for _, k := range keys {
+		writeFile(t, filepath.Join(src, k), []byte(k))
+		if err := u.Enqueue(ctx, k, filepath.Join(src, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, u)
+	eventually(t, "every upload", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order) == len(keys)
+	})
+	for _, k := range keys {
+		if done, err := u.Done(ctx, k); err != nil || !done {
+			t.Fatalf("Done(%s) = %v, %v after the upload", k, done, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(order, keys) {
+		t.Fatalf("uploaded in the order %v, want %v", order, keys)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/media"
+	"mediapush/output"
 	"mediapush/recorder"
 )
 
@@ -212,7 +213,8 @@ func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
 	return recs, errors.Join(errs...)
 }
 
-// endPlaylist gives an HLS playlist its end, if it has none, and describes it.
+// endPlaylist gives an HLS playlist its end, if it has none, and its last segment the duration
+// of its media, and describes it.
 func endPlaylist(ctx context.Context, p string) (Recording, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -227,6 +229,9 @@ func endPlaylist(ctx context.Context, p string) (Recording, error) {
 		if err != nil {
 			return Recording{}, err
 		}
+	}
+	if err := output.TimeLastSegment(ctx, p); err != nil {
+		return Recording{}, err
 	}
 	dur, err := recorder.Duration(ctx, p)
 	if err != nil {
