@@ -188,8 +188,7 @@ func Open(cfg Config) (*Controller, error) {
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
 		Proxy: c.proxy.Addr(), Log: cfg.Log,
-		MaxSessions: cfg.Limits.MaxSessions, MaxSessionLength: cfg.Limits.MaxSessionLength, MaxPushes: cfg.Limits.MaxPushes,
-		MinFreeDisk: cfg.Limits.MinFreeDisk, DiskCheckInterval: cfg.Limits.DiskCheckInterval, FreeSpace: cfg.Limits.FreeSpace,
+		Limits: cfg.Limits,
 	})
 	if err != nil {
 		c.proxy.Close()

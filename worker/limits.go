@@ -24,6 +24,29 @@ const (
 	DefaultDiskCheckInterval = 2 * time.Second
 )
 
+// Limits bound what one node takes on. Zero values are the defaults; a negative value turns a
+// limit off.
+type Limits struct {
+	// MaxSessions is the most sessions that run at once; one more is refused. Default
+	// DefaultMaxSessions(); negative: no limit.
+	MaxSessions int
+	// MaxSessionLength ends a session that has been ACTIVE this long, as a stop would: its
+	// recording is finished and kept. Default DefaultMaxSessionLength; negative: no limit.
+	MaxSessionLength time.Duration
+	// MaxPushes is the most pushes of one session. Default DefaultMaxPushes; negative: no limit.
+	MaxPushes int
+	// MinFreeDisk is the free space, in bytes, kept on DataDir's file system: a start is
+	// refused below it, and running sessions are ended (their recordings finished) when it
+	// falls below it. Default DefaultMinFreeDisk; negative: not checked.
+	MinFreeDisk int64
+	// DiskCheckInterval is how often free space is checked while sessions run. Default
+	// DefaultDiskCheckInterval.
+	DiskCheckInterval time.Duration
+	// FreeSpace reports the free bytes of the file system holding a directory. Default
+	// FreeSpace.
+	FreeSpace func(dir string) (uint64, error)
+}
+
 // DefaultMaxSessions is two sessions per CPU core: each session's Chromium encodes its video in
 // software, about half a core for 1280x720 at 30 frames a second, and more sessions than that
 // would drop frames in every recording at once.

@@ -99,7 +99,7 @@ func newTestWorker(t *testing.T, cfg Config, free *uint64) *Worker {
 // registers nothing.
 func TestWorkerAdmission(t *testing.T) {
 	free := uint64(10 << 30)
-	w := newTestWorker(t, Config{MaxSessions: 2, MinFreeDisk: 1 << 30}, &free)
+	w := newTestWorker(t, Config{Limits: Limits{MaxSessions: 2, MinFreeDisk: 1 << 30}}, &free)
 	for _, id := range []string{"a", "b"} {
 		if _, err := w.add(Job{StreamID: id}); err != nil {
 			t.Fatal(err)
@@ -131,7 +131,7 @@ func TestWorkerAdmission(t *testing.T) {
 
 func TestWorkerDefaults(t *testing.T) {
 	free := uint64(0)
-	w := newTestWorker(t, Config{MinFreeDisk: -1}, &free)
+	w := newTestWorker(t, Config{Limits: Limits{MinFreeDisk: -1}}, &free)
 	c := w.cfg
 	if c.MaxSessions != DefaultMaxSessions() || c.MaxSessionLength != DefaultMaxSessionLength || c.MaxPushes != DefaultMaxPushes ||
 		c.DiskCheckInterval != DefaultDiskCheckInterval {

@@ -38,24 +38,8 @@ type Config struct {
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
 
-	// MaxSessions is the most sessions that run at once; one more is refused. Default
-	// DefaultMaxSessions(); negative: no limit.
-	MaxSessions int
-	// MaxSessionLength ends a session that has been ACTIVE this long, as a stop would: its
-	// recording is finished and kept. Default DefaultMaxSessionLength; negative: no limit.
-	MaxSessionLength time.Duration
-	// MaxPushes is the most pushes of one session. Default DefaultMaxPushes; negative: no limit.
-	MaxPushes int
-	// MinFreeDisk is the free space, in bytes, kept on DataDir's file system: a start is
-	// refused below it, and running sessions are ended (their recordings finished) when it
-	// falls below it. Default DefaultMinFreeDisk; negative: not checked.
-	MinFreeDisk int64
-	// DiskCheckInterval is how often free space is checked while sessions run. Default
-	// DefaultDiskCheckInterval.
-	DiskCheckInterval time.Duration
-	// FreeSpace reports the free bytes of the file system holding a directory. Default
-	// FreeSpace.
-	FreeSpace func(dir string) (uint64, error)
+	// Limits bound what the worker takes on.
+	Limits
 	// Proxy (host:port) carries the browsers' HTTP traffic and enforces the destination policy.
 	Proxy string
 	// ChromiumSwitches are the operator's Chromium switches for every browser, one
