@@ -78,6 +78,40 @@ func TestOutputKeepsWhatQueuedBeforeFFmpegStarted(t *testing.T) {
 	}
 }
 
+// TestOutputAsksForAKeyframeAfterADrop asks the source for a keyframe as soon as it had to
+// drop a video frame: the frames after it do not decode, and waiting for the source's next
+// regular keyframe loses seconds of picture, all of the rest when the session ends first.
+func TestOutputAsksForAKeyframeAfterADrop(t *testing.T) {
+	frames := vp8Frames(t, 2)
+	resume := make(chan struct{})
+	asked := make(chan struct{}, 1000)
+	spec := output.Spec{
+		Name: "file",
+		Args: []string{"-map", "0:v:0", "-c", "copy", "-f", "matroska", filepath.Join(t.TempDir(), "out.mkv")},
+		Keyframe: func() {
+			asked <- struct{}{}
+			<-resume // the first, when ffmpeg starts, holds the output up: its queue fills
+		},
+		Log: zerolog.Nop(),
+	}
+	o := output.Start(spec, media.Track{Codec: media.VP8, ClockRate: 90000}, nil)
+	defer func() {
+		close(resume)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		o.Close(ctx) //nolint:errcheck // what it wrote is not the point
+	}()
+	<-asked
+	for i := 0; o.Status().Dropped == 0; i++ {
+		o.WriteVideo(media.Sample{Frame: frames[min(i, 1)], PTS: time.Duration(i) * time.Second / 30, Keyframe: i == 0}) //nolint:errcheck // never fails
+	}
+	select {
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a video frame was dropped and no keyframe was asked for")
+	}
+}
+
 // vp8Frames encodes n frames of VP8 with a keyframe only at the first.
 func vp8Frames(t *testing.T, n int) [][]byte {
 	t.Helper()
