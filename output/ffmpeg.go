@@ -110,10 +110,15 @@ func (o *Output) attempt() error {
 		<-exited
 		return err
 	}
+	// The new Matroska stream begins at the first keyframe it is given; the frames queued
+	// after that one decode from it and are all written. Skipping new frames until a fresh
+	// keyframe instead would throw away what came while ffmpeg started (a session hands over
+	// the seconds it held back in one burst), and the keyframe asked for here may come only
+	// with the source's next regular one, seconds later: a browser does not answer every
+	// request at once.
 	if o.spec.Keyframe != nil {
 		o.spec.Keyframe()
 	}
-	o.waitKey.Store(true)
 	fed := o.feed(w, exited)
 	closeErr := w.Close() // ends ffmpeg's input: it finishes its output and exits
 	select {

@@ -110,6 +110,11 @@ func (o *Output) WriteVideo(s media.Sample) error {
 	}
 	if !o.offer(item{video: true, s: s}) {
 		o.waitKey.Store(true) // the next frames would not decode without this one
+		if o.spec.Keyframe != nil {
+			// Without a fresh keyframe the picture stays lost until the source's next regular
+			// one, seconds away; asked without waiting: the session is never held back.
+			go o.spec.Keyframe()
+		}
 	}
 	return nil
 }
@@ -172,6 +177,9 @@ func (o *Output) Close(ctx context.Context) error {
 		o.mu.Unlock()
 		<-o.done
 		return fmt.Errorf("output %s did not finish in time: %w", o.spec.Name, ctx.Err())
+	}
+	if n := o.dropped.Load(); n > 0 {
+		o.spec.Log.Warn().Str("output", o.spec.Name).Int64("dropped", n).Msg("the output could not take all the media")
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
