@@ -75,14 +75,20 @@ func (a access) secured() bool { return len(a.apiToken) > 0 || len(a.jwtSecret) 
 
 var errHostSyntax = errors.New("not a host name")
 
-// hostName is the lower-case name of a Host header or host[:port] value, without the port.
+// hostName is the lower-case name of a Host header or host[:port] value, without the port: an
+// IP literal or a DNS name (letters, digits, '.', '-', '_'; international names in their xn--
+// form). Anything else, a NUL or a control character say, could make "evil\x00.localhost" pass
+// as a localhost name.
 func hostName(hostport string) (string, error) {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
-	if host == "" || strings.ContainsAny(host, "/?#@ \t\\") {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host, nil
+	}
+	if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789.-_") != "" {
 		return "", errHostSyntax
 	}
 	return host, nil

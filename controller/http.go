@@ -82,9 +82,7 @@ func (c *Controller) start(ctx echo.Context) error {
 	if err != nil {
 		return ctx.JSON(http.StatusBadRequest, failed("cannot read the request body", ""))
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeBody(body, &req); err != nil {
 		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON for media-push start: "+err.Error(), ""))
 	}
 	id, err := c.svc.StartPush(ctx.Request().Context(), ctx.QueryParam("streamId"), req)
@@ -92,6 +90,14 @@ func (c *Controller) start(ctx echo.Context) error {
 		return answer(ctx, err, ctx.QueryParam("streamId"), true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
+}
+
+// decodeBody reads a request body into v, refusing fields v does not have: a misspelt option
+// is an error rather than a silently ignored wish.
+func decodeBody(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func (c *Controller) stop(ctx echo.Context) error {

@@ -1,8 +1,6 @@
 package controller
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -38,9 +36,7 @@ func readMix(ctx echo.Context) (MixRequest, error) {
 	if err != nil {
 		return req, &Error{Code: 400, Message: "cannot read the request body"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeBody(body, &req); err != nil {
 		return req, &Error{Code: 400, Message: "the body is not valid JSON: " + err.Error()}
 	}
 	return req, nil

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -129,9 +128,7 @@ func (c *Controller) startRoomRecording(ctx echo.Context) error {
 		return ctx.JSON(http.StatusBadRequest, failed("cannot read the request body", ""))
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := decodeBody(body, &req); err != nil {
 			return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON for a room recording: "+err.Error(), ""))
 		}
 	}

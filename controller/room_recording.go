@@ -33,18 +33,8 @@ type RoomRecordingRequest struct {
 // StartRoomRecording records a room through its layout page, as stream <room>_composite.
 // base is the URL under which this node serves its pages.
 func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string, req RoomRecordingRequest) (string, error) {
-	if err := validStreamID(room); err != nil {
-		return "", badRequest(fmt.Errorf("room id: %w", err))
-	}
-	switch req.Layout {
-	case "":
-		req.Layout = "grid"
-	case "grid", "speaker":
-	default:
-		return "", badRequest(fmt.Errorf("layout %q is not known: use grid or speaker", req.Layout))
-	}
-	if req.RecordType == "" {
-		req.RecordType = "mp4"
+	if err := checkRoomRecording(room, &req); err != nil {
+		return "", badRequest(err)
 	}
 	token, err := s.hub.Token(room, rooms.Play, roomTokenTTL)
 	if err != nil {
@@ -60,6 +50,25 @@ func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string
 		s.legs.Start(room)
 	}
 	return id, err
+}
+
+// checkRoomRecording checks the room id and layout of a recording request and fills in the
+// defaults; the size and record type are checked as any session's are.
+func checkRoomRecording(room string, req *RoomRecordingRequest) error {
+	if err := validStreamID(room); err != nil {
+		return fmt.Errorf("room id: %w", err)
+	}
+	switch req.Layout {
+	case "":
+		req.Layout = "grid"
+	case "grid", "speaker":
+	default:
+		return fmt.Errorf("layout %q is not known: use grid or speaker", req.Layout)
+	}
+	if req.RecordType == "" {
+		req.RecordType = "mp4"
+	}
+	return nil
 }
 
 // StopRoomRecording ends a room's recording. The room's isRecording is false afterwards even

@@ -2,66 +2,106 @@ package ingest
 
 import (
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
-)
 
-var (
-	videoRtpmap = regexp.MustCompile(`^a=rtpmap:(\d+) (H264|VP8|VP9)/90000`)
-	opusRtpmap  = regexp.MustCompile(`(?m)^a=rtpmap:(\d+) opus/48000`)
+	"github.com/pion/sdp/v3"
 )
 
 // withMusicAudio asks the browser for stereo Opus at OpusBitrate: by default it sends mono at
 // about 32 kbit/s, which flattens music. The answer's Opus fmtp line carries the request.
-func withMusicAudio(sdp string) string {
-	m := opusRtpmap.FindStringSubmatch(sdp)
-	if m == nil {
-		return sdp
-	}
+func withMusicAudio(answer string) string {
 	params := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", OpusBitrate)
-	prefix := "a=fmtp:" + m[1] + " "
-	lines := strings.Split(sdp, "\r\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, prefix) {
-			lines[i] = l + ";" + params
-			return strings.Join(lines, "\r\n")
+	return editAnswer(answer, func(d *sdp.SessionDescription) bool {
+		for _, m := range d.MediaDescriptions {
+			for _, pt := range rtpmapPayloads(m, isOpus) {
+				addFmtp(m, pt, params)
+				return true // the first Opus codec is the one the browser sends
+			}
 		}
-	}
-	return strings.Replace(sdp, m[0], m[0]+"\r\n"+prefix+params, 1)
+		return false
+	})
 }
 
 // withStartBitrate tells the browser's encoder to start at kbps instead of ramping up from
 // 300 kbit/s: without it the first seconds of a recording are blurred and short of frames.
 // The x-google-* parameters go on the fmtp line of each video codec in the answer.
-func withStartBitrate(sdp string, kbps int) string {
+func withStartBitrate(answer string, kbps int) string {
 	if kbps <= 0 {
-		return sdp
+		return answer
 	}
 	params := fmt.Sprintf("x-google-start-bitrate=%d;x-google-min-bitrate=%d", kbps, kbps/2)
-	lines := strings.Split(sdp, "\r\n")
-	hasFmtp := map[string]bool{}
-	for i, l := range lines {
-		var pt string
-		if _, err := fmt.Sscanf(l, "a=fmtp:%s", &pt); err == nil && isVideoPT(lines, pt) {
-			lines[i] = l + ";" + params
-			hasFmtp[pt] = true
+	return editAnswer(answer, func(d *sdp.SessionDescription) bool {
+		edited := false
+		for _, m := range d.MediaDescriptions {
+			for _, pt := range rtpmapPayloads(m, isVideo) {
+				addFmtp(m, pt, params)
+				edited = true
+			}
 		}
-	}
-	out := make([]string, 0, len(lines)+4)
-	for _, l := range lines {
-		out = append(out, l)
-		if m := videoRtpmap.FindStringSubmatch(l); m != nil && !hasFmtp[m[1]] {
-			out = append(out, "a=fmtp:"+m[1]+" "+params)
-		}
-	}
-	return strings.Join(out, "\r\n")
+		return edited
+	})
 }
 
-func isVideoPT(lines []string, pt string) bool {
-	for _, l := range lines {
-		if m := videoRtpmap.FindStringSubmatch(l); m != nil && m[1] == pt {
-			return true
+// editAnswer applies edit to an answer, which stays as it is when edit reports no change or
+// when it does not parse (pion's own answers always do): the browser would refuse a broken
+// answer either way, with its own words.
+func editAnswer(answer string, edit func(*sdp.SessionDescription) bool) string {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(answer); err != nil || !edit(&d) {
+		return answer
+	}
+	out, err := d.Marshal()
+	if err != nil {
+		return answer
+	}
+	return string(out)
+}
+
+func isOpus(encoding string) bool { return strings.HasPrefix(encoding, "opus/48000") }
+
+func isVideo(encoding string) bool {
+	name, rest, _ := strings.Cut(encoding, "/")
+	return (name == "H264" || name == "VP8" || name == "VP9") && strings.HasPrefix(rest, "90000")
+}
+
+// rtpmapPayloads lists the payload types of m's rtpmap lines ("96 VP8/90000") whose encoding
+// matches, in order.
+func rtpmapPayloads(m *sdp.MediaDescription, match func(encoding string) bool) []string {
+	var pts []string
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, encoding, ok := strings.Cut(a.Value, " ")
+		if ok && isPayloadType(pt) && match(encoding) && !slices.Contains(pts, pt) {
+			pts = append(pts, pt)
 		}
 	}
-	return false
+	return pts
+}
+
+func isPayloadType(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// addFmtp appends params to every fmtp line of payload type pt in m, or adds a line of its own
+// right after the codec's rtpmap when it has none.
+func addFmtp(m *sdp.MediaDescription, pt, params string) {
+	found := false
+	for i, a := range m.Attributes {
+		if a.Key == "fmtp" && strings.HasPrefix(a.Value, pt+" ") {
+			m.Attributes[i].Value += ";" + params
+			found = true
+		}
+	}
+	if found {
+		return
+	}
+	for i, a := range m.Attributes {
+		if a.Key == "rtpmap" && strings.HasPrefix(a.Value, pt+" ") {
+			m.Attributes = slices.Insert(m.Attributes, i+1, sdp.NewAttribute("fmtp", pt+" "+params))
+			return
+		}
+	}
 }

@@ -127,10 +127,10 @@ func Repair(path string) error {
 	}
 
 	var (
-		haveTracks bool
-		lastGood   int64  = -1 // end of the last complete block
-		lastClust  elem        // cluster holding it
-		clean      = true      // every element up to segEnd is complete
+		tracksEnd int64  = -1 // end of the first complete Tracks element
+		lastGood  int64  = -1 // end of the last complete block
+		lastClust elem        // cluster holding it
+		clean     = true      // every element up to segEnd is complete
 	)
 	p := seg.dataStart()
 walk:
@@ -145,8 +145,8 @@ walk:
 				clean = false
 				break
 			}
-			if e.id == idTracks {
-				haveTracks = true
+			if e.id == idTracks && tracksEnd < 0 {
+				tracksEnd = e.end()
 			}
 			p = e.end()
 			continue
@@ -185,7 +185,7 @@ walk:
 		p = q
 	}
 
-	if !haveTracks {
+	if tracksEnd < 0 {
 		return fmt.Errorf("recorder: repair %s: file ends before its track header is complete (nothing to recover)", path)
 	}
 	if lastGood < 0 {
@@ -193,6 +193,11 @@ walk:
 	}
 	if clean {
 		return nil
+	}
+	// Matroska allows the Tracks after the first Cluster; cutting before them would leave
+	// blocks that no track describes.
+	if tracksEnd > lastGood {
+		return fmt.Errorf("recorder: repair %s: the track header comes after the last complete media block (nothing to recover)", path)
 	}
 	if err := f.Truncate(lastGood); err != nil {
 		return fmt.Errorf("recorder: repair: %w", err)

@@ -58,7 +58,9 @@ func (s *Signer) Verify(path string, q url.Values, now time.Time) error {
 	if exp == "" || sig == "" {
 		return fmt.Errorf("storage: %s: %w: missing expires or signature", path, ErrBadSignature)
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: the spare bits of the last character must be zero, so that a link has one
+	// spelling and a signature cannot be altered into another one that still verifies.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return fmt.Errorf("storage: %s: %w: malformed signature", path, ErrBadSignature)
 	}

@@ -77,6 +77,11 @@ func (p *Policy) Allow(entry string) error {
 			return bad
 		}
 		if prefix.Addr().Is4In6() {
+			// Addresses are judged unmapped, as IPv4: a mapped prefix must stay inside ::ffff:0:0/96
+			// to name IPv4 addresses at all.
+			if prefix.Bits() < 96 {
+				return fmt.Errorf("allowed destination %q: an IPv4-mapped prefix needs at least 96 bits; write it as an IPv4 CIDR", entry)
+			}
 			prefix = netip.PrefixFrom(prefix.Addr().Unmap(), prefix.Bits()-96)
 		}
 		p.prefixes = append(p.prefixes, prefix.Masked())

@@ -9,8 +9,9 @@ import "regexp"
 const Mask = "****"
 
 var (
-	// secretParam is a query parameter whose value is a credential.
-	secretParam = regexp.MustCompile(`(?i)([?&;](?:token|access_token|accesstoken|jwt|auth|authorization|secret|signature|password|pass|key|apikey|api_key|sig)=)[^&#:\s"'<>]*`)
+	// secretParam is a parameter whose value is a credential: in a query, a fragment
+	// (#access_token=…) or free text. Any name ending in "token" counts (id_token, csrftoken).
+	secretParam = regexp.MustCompile(`(?i)((?:^|[^a-z0-9])(?:[a-z0-9_-]*token|jwt|auth|authorization|secret|signature|password|pass|key|apikey|api_key|sig)=)[^&#:\s"'<>]*`)
 	// jwtLike is a JSON Web Token anywhere in the text: three base64url parts, the first a JSON
 	// object ("eyJ" is how "{\"" encodes).
 	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)

@@ -16,6 +16,9 @@ func TestText(t *testing.T) {
 		{"bare " + jwt + " in text", "bare **** in text"},
 		{"http://h/p?id=tokenless&keep=1", "http://h/p?id=tokenless&keep=1"},
 		{"no url here", "no url here"},
+		{"https://app.example.com/cb#access_token=abc&state=1", "https://app.example.com/cb#access_token=****&state=1"},
+		{"refused: token=abc (expired)", "refused: token=**** (expired)"},
+		{"http://h/p?csrftoken=abc&keep=1", "http://h/p?csrftoken=****&keep=1"},
 	}
 	for _, c := range cases {
 		if got := Text(c.in); got != c.want {
