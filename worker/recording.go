@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -66,14 +67,25 @@ func (m sidecar) write(path string) error {
 	return nil
 }
 
-// readSidecar reads the sidecar at path.
+// sidecarName is what a sidecar's base name and stream id may hold: they name files in
+// streams/, so nothing that leaves it.
+var sidecarName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}$`)
+
+// readSidecar reads the sidecar at path; one that does not parse, or whose names would lead
+// out of streams/, is refused whole.
 func readSidecar(path string) (sidecar, error) {
 	var m sidecar
 	b, err := os.ReadFile(path)
-	if err == nil {
-		err = json.Unmarshal(b, &m)
+	if err != nil {
+		return sidecar{}, err
 	}
-	return m, err
+	if err := json.Unmarshal(b, &m); err != nil {
+		return sidecar{}, err
+	}
+	if !sidecarName.MatchString(m.Base) || !sidecarName.MatchString(m.StreamID) || strings.Contains(m.Base, "..") {
+		return sidecar{}, fmt.Errorf("the sidecar names %q, %q: not plain file names", m.StreamID, m.Base)
+	}
+	return m, nil
 }
 
 // finish closes the incremental file and turns it into the deliverables in streamsDir.

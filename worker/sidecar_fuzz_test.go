@@ -32,6 +32,9 @@ func FuzzReadSidecar(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(``))
 	f.Add([]byte("{\"base\":\"\xff\"}"))
+	f.Add([]byte(`{"streamId":"s1","formats":["mp4"],"startedAt":"2026-03-01T12:00:00Z","base":"../../etc/cron.d/x"}`))
+	f.Add([]byte(`{"streamId":"../s1","formats":["mp4"],"startedAt":"2026-03-01T12:00:00Z","base":"s1"}`))
+	f.Add([]byte(`{"streamId":"s1","formats":["mp4"],"startedAt":"2026-03-01T12:00:00Z","base":".."}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		src := filepath.Join(dir, "in.json")
@@ -40,7 +43,13 @@ func FuzzReadSidecar(f *testing.F) {
 		}
 		m, err := readSidecar(src)
 		if err != nil {
+			if m.StreamID != "" || m.Base != "" || m.Formats != nil || !m.StartedAt.IsZero() {
+				t.Fatalf("a refused sidecar came back partly read: %+v", m)
+			}
 			return
+		}
+		if m.Base == "" || m.Base != filepath.Base(m.Base) || m.Base == "." || m.Base == ".." || filepath.Base(m.StreamID) != m.StreamID {
+			t.Fatalf("accepted names that leave streams/: %+v", m)
 		}
 		again := filepath.Join(dir, "again.json")
 		if err := m.write(again); err != nil {
