@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
@@ -68,6 +67,9 @@ type Session struct {
 	failed      chan struct{}
 	failErr     error
 	closed      bool
+
+	keyframeWanted bool        // a keyframe was asked for and has not arrived yet
+	keyframeRetry  *time.Timer // repeats the request meanwhile
 
 	firstFrame     chan struct{}
 	firstFrameOnce sync.Once
@@ -241,19 +243,6 @@ func (s *Session) requestKeyframes(ssrc uint32, stop <-chan struct{}) {
 	}
 }
 
-// RequestKeyframe sends a picture loss indication for ssrc (0: the video track).
-func (s *Session) RequestKeyframe(ssrc uint32) {
-	s.mu.Lock()
-	pc := s.pc
-	if ssrc == 0 && s.video != nil {
-		ssrc = uint32(s.video.remote.SSRC())
-	}
-	s.mu.Unlock()
-	if pc != nil && ssrc != 0 {
-		pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}) //nolint:errcheck // best effort
-	}
-}
-
 // emit takes one timed sample from a track reader. Until the session is ready it holds the
 // samples (from the first video keyframe on); then it hands everything to the sink in order.
 // The sink is called without the lock held: it may wait for the other track to catch up.
@@ -378,6 +367,7 @@ func (s *Session) Close() {
 		s.mu.Lock()
 	}
 	s.closed = true
+	s.stopKeyframeRetry()
 	s.mu.Unlock()
 	s.srv.forget(s.id, s)
 }

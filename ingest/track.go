@@ -173,6 +173,7 @@ func (r *trackReader) run() {
 			if video {
 				st.videoFrames.Add(1)
 				if smp.Keyframe {
+					r.sess.keyframeArrived()
 					r.sess.firstFrameOnce.Do(func() { close(r.sess.firstFrame) })
 				}
 			} else {
