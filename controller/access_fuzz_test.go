@@ -1,10 +1,6 @@
 package controller
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -17,37 +13,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
-)
 
-// hs256Claims checks a compact JWT by hand, independently of the JWT library: an HS256 header,
-// an HMAC-SHA256 over the secret, and returns its claims.
-func hs256Claims(token string, secret []byte) (map[string]any, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	var header map[string]any
-	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil || header["alg"] != "HS256" {
-		return nil, false
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(parts[0] + "." + parts[1]))
-	if err != nil || !hmac.Equal(sig, m.Sum(nil)) {
-		return nil, false
-	}
-	var claims map[string]any
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&claims) != nil {
-		return nil, false
-	}
-	return claims, true
-}
+	"mediapush/internal/jwtcheck"
+)
 
 // unexpired reports an exp claim not yet past, with the 5 s leeway the checks allow.
 func unexpired(claims map[string]any) bool {
@@ -103,7 +71,7 @@ func FuzzCredentialValid(f *testing.F) {
 		if cred == apiToken {
 			return
 		}
-		claims, ok := hs256Claims(cred, secret)
+		claims, ok := jwtcheck.HS256Claims(cred, secret)
 		if !ok || !unexpired(claims) {
 			t.Fatalf("accepted %q: neither the API token nor an unexpired JWT signed with the secret", header)
 		}

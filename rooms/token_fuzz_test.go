@@ -1,47 +1,14 @@
 package rooms
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-)
 
-// verifiedClaims checks a compact JWT by hand, independently of the JWT library: an HS256
-// header and an HMAC-SHA256 over secret. It returns the claims.
-func verifiedClaims(token string, secret []byte) (map[string]any, bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	var header map[string]any
-	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil || header["alg"] != "HS256" {
-		return nil, false
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(parts[0] + "." + parts[1]))
-	if err != nil || !hmac.Equal(sig, m.Sum(nil)) {
-		return nil, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, false
-	}
-	var claims map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&claims) != nil {
-		return nil, false
-	}
-	return claims, true
-}
+	"mediapush/internal/jwtcheck"
+)
 
 func roomToken(tb testing.TB, secret []byte, c jwt.MapClaims) string {
 	tb.Helper()
@@ -82,7 +49,7 @@ func FuzzAuthorize(f *testing.F) {
 		if h.Authorize(token, kind, streamID, room) != nil {
 			return
 		}
-		c, ok := verifiedClaims(token, secret)
+		c, ok := jwtcheck.HS256Claims(token, secret)
 		if !ok {
 			t.Fatalf("accepted a token not signed with the secret: %q", token)
 		}
