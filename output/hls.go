@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"mediapush/internal/ffmpeg"
 )
 
 // HLSSegment is the target length of an HLS segment. A segment starts on a keyframe, so it
@@ -106,7 +107,7 @@ func extinf(line string) time.Duration {
 // first frame to the end of the last: the video's if there is any, else the audio's.
 func mediaSpan(ctx context.Context, parts []string) (time.Duration, error) {
 	for _, stream := range []string{"v:0", "a:0"} {
-		out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", stream,
+		out, err := ffmpeg.Command(ctx, ffmpeg.FFprobe, "-v", "error", "-select_streams", stream,
 			"-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0",
 			"concat:"+strings.Join(parts, "|")).Output()
 		if err != nil {
