@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/controller"
+	"mediapush/internal/destination/desttest"
 	"mediapush/internal/procstat"
 )
 
@@ -28,11 +28,8 @@ import (
 // lookups answer from a table and its connections are recorded. Nothing leaves loopback:
 // a connection elsewhere fails the test.
 type destinationTraffic struct {
-	t     *testing.T
 	names map[string]string // host name → address
-
-	mu     sync.Mutex
-	dialed []string
+	dials desttest.DialLog
 }
 
 func (d *destinationTraffic) option(cfg *controller.Config) {
@@ -42,31 +39,11 @@ func (d *destinationTraffic) option(cfg *controller.Config) {
 		}
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
-	cfg.Destinations.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-		d.mu.Lock()
-		d.dialed = append(d.dialed, address)
-		d.mu.Unlock()
-		if !netip.MustParseAddrPort(address).Addr().IsLoopback() {
-			d.t.Errorf("the node connected to %s, outside loopback", address)
-			return nil, errors.New("tests connect only to loopback")
-		}
-		var dialer net.Dialer
-		return dialer.DialContext(ctx, network, address)
-	}
+	cfg.Destinations.Dial = d.dials.Dial
 }
 
 // dialedTo lists the connections made to addresses that start with prefix.
-func (d *destinationTraffic) dialedTo(prefix string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for _, a := range d.dialed {
-		if strings.HasPrefix(a, prefix) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func (d *destinationTraffic) dialedTo(prefix string) []string { return d.dials.To(prefix) }
 
 // forbidden is a loopback server that the policy does not allow; it counts what reaches it.
 type forbidden struct {
@@ -101,7 +78,7 @@ func (a *attacks) count(refused bool) {
 // with no browser started, no broadcast listed and no connection made.
 func TestRefusedPagesFailAtOnce(t *testing.T) {
 	other := newForbidden(t)
-	traffic := &destinationTraffic{t: t, names: map[string]string{"rebind.test": "127.0.0.1", "lan.test": "10.0.0.1"}}
+	traffic := &destinationTraffic{dials: desttest.DialLog{T: t}, names: map[string]string{"rebind.test": "127.0.0.1", "lan.test": "10.0.0.1"}}
 	s := startService(t, withDefaultDestinations, traffic.option)
 	goroutines, files := runtime.NumGoroutine(), procstat.OpenFiles()
 
@@ -198,7 +175,7 @@ let n = 0; (function draw() { c.getContext("2d").fillStyle = n++ %% 2 ? "#fff" :
 		}
 	}))
 	defer site.Close()
-	traffic := &destinationTraffic{t: t, names: map[string]string{"rebind.test": "127.0.0.1", "lan.test": "10.0.0.1"}}
+	traffic := &destinationTraffic{dials: desttest.DialLog{T: t}, names: map[string]string{"rebind.test": "127.0.0.1", "lan.test": "10.0.0.1"}}
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	s := startService(t, withDefaultDestinations, traffic.option, func(cfg *controller.Config) {
@@ -300,7 +277,7 @@ func TestPushTargetsAreJudged(t *testing.T) {
 		io.WriteString(w, "go elsewhere: "+secret)
 	}))
 	defer redirector.Close()
-	traffic := &destinationTraffic{t: t, names: map[string]string{"lan.test": "10.0.0.1"}}
+	traffic := &destinationTraffic{dials: desttest.DialLog{T: t}, names: map[string]string{"lan.test": "10.0.0.1"}}
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	s := startService(t, withDefaultDestinations, traffic.option, func(cfg *controller.Config) {

@@ -2,14 +2,12 @@ package destination
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"runtime"
 	"strings"
@@ -19,6 +17,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"mediapush/internal/destination/desttest"
 )
 
 // countingServer is a loopback server that counts the requests it gets.
@@ -44,40 +44,10 @@ func newCountingServer(t *testing.T, tls bool, h http.HandlerFunc) *countingServ
 
 func (c *countingServer) hostPort() string { return c.Listener.Addr().String() }
 
-// dialLog records every connection the policy makes.
-type dialLog struct {
-	mu    sync.Mutex
-	addrs []string
-}
-
-func (d *dialLog) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	d.mu.Lock()
-	d.addrs = append(d.addrs, address)
-	d.mu.Unlock()
-	ip := netip.MustParseAddrPort(address).Addr()
-	if !ip.IsLoopback() {
-		return nil, errors.New("the tests connect only to loopback")
-	}
-	var dd net.Dialer
-	return dd.DialContext(ctx, network, address)
-}
-
-func (d *dialLog) dialled(prefix string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for _, a := range d.addrs {
-		if strings.HasPrefix(a, prefix) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 type proxyFixture struct {
 	proxy   *Proxy
 	client  *http.Client
-	dials   *dialLog
+	dials   *desttest.DialLog
 	log     *bytes.Buffer
 	allowed *countingServer // allowed by host:port; redirects /to?u=... there
 	other   *countingServer // on loopback but not allowed
@@ -85,7 +55,7 @@ type proxyFixture struct {
 }
 
 func newProxyFixture(t *testing.T) *proxyFixture {
-	f := &proxyFixture{dials: &dialLog{}, log: &bytes.Buffer{}}
+	f := &proxyFixture{dials: &desttest.DialLog{}, log: &bytes.Buffer{}}
 	f.other = newCountingServer(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "internal secret") })
 	f.allowed = newCountingServer(t, false, func(w http.ResponseWriter, r *http.Request) {
 		if to := r.URL.Query().Get("u"); to != "" {
@@ -99,7 +69,7 @@ func newProxyFixture(t *testing.T) *proxyFixture {
 		"rebind.test": {"127.0.0.1"},
 		"lan.test":    {"10.0.0.1"},
 	}}
-	p, err := New(Config{Allow: []string{f.allowed.hostPort(), f.secure.hostPort()}, Resolve: dns.resolve, Dial: f.dials.dial})
+	p, err := New(Config{Allow: []string{f.allowed.hostPort(), f.secure.hostPort()}, Resolve: dns.resolve, Dial: f.dials.Dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,11 +154,11 @@ func TestProxyRefusesBeforeConnecting(t *testing.T) {
 	if n := f.other.hits.Load(); n != 0 {
 		t.Errorf("the refused server got %d requests", n)
 	}
-	if got := f.dials.dialled(strings.SplitN(f.other.hostPort(), ":", 2)[0] + ":" + otherPort); len(got) > 0 {
+	if got := f.dials.To(strings.SplitN(f.other.hostPort(), ":", 2)[0] + ":" + otherPort); len(got) > 0 {
 		t.Errorf("the proxy connected to the refused server: %v", got)
 	}
 	for _, ip := range []string{"169.254.", "10."} {
-		if got := f.dials.dialled(ip); len(got) > 0 {
+		if got := f.dials.To(ip); len(got) > 0 {
 			t.Errorf("the proxy dialled %v", got)
 		}
 	}
