@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mediapush runs with, from Debian's packages, when it is missing:
 # Chromium (the browser that renders and captures pages) and ffmpeg (finishes recordings).
-# With --test, also what the tests need besides: nginx with its RTMP module, iproute2 and curl.
+# With --test, also what the tests need besides: nginx with its RTMP module, iproute2, curl,
+# Node.js's npm, and the clients the tests run from npm (pinned in e2e/web/package-lock.json).
 set -euo pipefail
 
 missing=()
@@ -17,9 +18,20 @@ if [ "${1:-}" = "--test" ]; then
   # ip and curl: the access tests call the API from a host of their own (a network namespace).
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # npm: Ant Media's JS SDK with StreamApp's pages, and the WHIP/WHEP reference client.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 fi
 
+install_npm_clients() {
+  [ "${1:-}" = "--test" ] || return 0
+  local web
+  web="$(dirname "$0")/../e2e/web"
+  # npm ci installs exactly what the lock file pins, and runs no package's install scripts.
+  npm ci --prefix "$web" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_clients "${1:-}"
   exit 0
 fi
 echo "installing from Debian: ${missing[*]}" >&2
@@ -46,3 +58,5 @@ if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   echo "Go 1.26 or newer is needed to build mediapush (https://go.dev/dl/)" >&2
   exit 1
 fi
+
+install_npm_clients "${1:-}"
