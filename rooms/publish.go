@@ -88,6 +88,7 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 	s.mu.Lock()
 	s.session = newSessionID()
 	s.keyframe = p.requestKeyframe
+	s.addCandidate = pc.AddICECandidate
 	s.onClose = func() {
 		pc.Close() //nolint:errcheck // closing
 		p.wg.Wait()

@@ -52,10 +52,12 @@ type Stream struct {
 	viewers   map[*viewer]struct{}
 	lastKeyRq time.Time
 	session   string // a WHIP publication's id, the capability to end it
-	onClose   func()
-	closed    bool
-	announced bool // watchers were told it started
-	done      chan struct{}
+	// addCandidate gives the publisher's connection a remote ICE candidate (trickle ICE).
+	addCandidate func(webrtc.ICECandidateInit) error
+	onClose      func()
+	closed       bool
+	announced    bool // watchers were told it started
+	done         chan struct{}
 
 	// taps receive the audio packets; copied on change, read without a lock per packet.
 	taps    atomic.Pointer[map[int]func(*rtp.Packet)]
