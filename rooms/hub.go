@@ -56,6 +56,8 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrClosed       = errors.New("the conference server is shutting down")
 	ErrFull         = errors.New("full: a limit is reached")
+	ErrBadFragment  = errors.New("bad trickle ICE fragment")
+	ErrICERestart   = errors.New("ICE restarts are not supported")
 )
 
 // Hub holds a node's live streams, their viewers and the rooms they form.
@@ -114,7 +116,13 @@ func (h *Hub) Add(info StreamInfo, keyframe func()) (*Stream, error) {
 		}
 	}
 	info.Since = time.Now()
-	s := &Stream{hub: h, info: info, keyframe: keyframe, viewers: map[*viewer]struct{}{}, done: make(chan struct{})}
+	s := &Stream{hub: h, info: info, keyframe: keyframe, viewers: map[*viewer]struct{}{},
+		ready: make(chan struct{}), done: make(chan struct{})}
+	if info.Kind != KindWHIP {
+		// Its tracks are added by the caller before any viewer can come; watchers hear only
+		// of WHIP publications.
+		close(s.ready)
+	}
 	s.lastPacket.Store(info.Since.UnixNano())
 	h.streams[info.ID] = s
 	h.log.Info().Str("streamId", info.ID).Str("room", info.Room).Str("kind", string(info.Kind)).Msg("stream added")
@@ -138,7 +146,8 @@ func (h *Hub) Stream(id string) (*Stream, bool) {
 }
 
 // Participants lists a room's streams in the order they joined; empty when nobody is in it.
-// A publisher counts once its offer is answered: before, its tracks are not known.
+// A WHIP publisher counts once its tracks are known: each kind it offered has started, or the
+// first started a moment ago (announceWait).
 func (h *Hub) Participants(room string) []StreamInfo {
 	h.mu.Lock()
 	var in []*Stream
@@ -150,10 +159,7 @@ func (h *Hub) Participants(room string) []StreamInfo {
 	h.mu.Unlock()
 	out := make([]StreamInfo, 0, len(in))
 	for _, s := range in {
-		s.mu.Lock()
-		ready := s.announced || s.info.Kind != KindWHIP
-		s.mu.Unlock()
-		if ready {
+		if s.info.Kind != KindWHIP || s.isAnnounced() {
 			out = append(out, s.Info())
 		}
 	}

@@ -3,10 +3,14 @@ package rooms
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
+
+// playWait bounds how long a viewer waits for a stream that has not started sending.
+const playWait = announceWait + 2*time.Second
 
 // viewer is one WHEP player of a stream.
 type viewer struct {
@@ -26,6 +30,14 @@ func (h *Hub) Play(id, offer string) (answer, session string, err error) {
 	}
 	if _, err := readOffer(offer); err != nil {
 		return "", "", err
+	}
+	// A publisher that has just been answered has no tracks yet: they come with its first packets.
+	select {
+	case <-s.ready:
+	case <-s.done:
+		return "", "", fmt.Errorf("stream %s has just ended: %w", id, ErrNotFound)
+	case <-time.After(playWait):
+		return "", "", fmt.Errorf("stream %s has sent no media yet: %w", id, ErrNotFound)
 	}
 	// Checked before the costly negotiation too, and again when the viewer is added.
 	if err := admitViewer(id, s.viewerCount(), h.cfg.MaxViewers); err != nil {

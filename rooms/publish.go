@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -20,38 +21,46 @@ type PublishOptions struct {
 	Presenter   string // for a screen share, the stream id of the presenter's camera
 }
 
+// announceWait bounds the wait for the other kinds a publisher offered once its first track
+// started: one that offered audio and video but sends only audio joins its room with its audio.
+const announceWait = 3 * time.Second
+
 // Publish answers a WHIP offer that publishes stream id. It returns the SDP answer and the
-// session id that ends the publication (the resource of the WHIP Location).
+// session id that ends the publication (the resource of the WHIP Location). Every codec the
+// offer proposes that the server relays is accepted; the stream's tracks take the codecs the
+// publisher actually sends, and the stream is announced to watchers (and listed among its
+// room's participants) once they are known.
 func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, session string, err error) {
 	offered, err := readOffer(offer)
 	if err != nil {
 		return "", "", err
 	}
-	kinds := map[string]int{}
+	kinds, sending := map[string]int{}, 0
 	for _, m := range offered {
 		if kinds[m.kind]++; kinds[m.kind] > 1 {
 			return "", "", fmt.Errorf("%w: a publisher sends one video and one audio track at most", ErrBadOffer)
 		}
+		if m.sends {
+			sending++
+		}
+	}
+	if sending == 0 {
+		return "", "", fmt.Errorf("%w: it sends neither audio nor video (every section is recvonly or inactive)", ErrBadOffer)
 	}
 	s, err := h.Add(StreamInfo{ID: id, Kind: KindWHIP, Room: opts.Room, Name: opts.Name,
 		ScreenShare: opts.ScreenShare, Presenter: opts.Presenter}, nil)
 	if err != nil {
 		return "", "", err
 	}
-	p := &publisher{stream: s}
+	p := &publisher{stream: s, expected: sending, started: map[webrtc.RTPCodecType]*Forwarder{}}
 	answer, err = p.negotiate(h.api, offer)
 	if err != nil {
 		s.Close("the offer could not be answered")
 		return "", "", err
 	}
 	s.mu.Lock()
-	announce := !s.closed // a publisher gone already is not announced, nor its end
-	s.announced = announce
 	session = s.session
 	s.mu.Unlock()
-	if announce {
-		h.notify(s.Info(), true)
-	}
 	return answer, session, nil
 }
 
@@ -76,6 +85,12 @@ type publisher struct {
 	pc        *webrtc.PeerConnection
 	videoSSRC atomic.Uint32
 	wg        sync.WaitGroup
+
+	mu       sync.Mutex
+	expected int                                // how many tracks the offer sends
+	started  map[webrtc.RTPCodecType]*Forwarder // the tracks relayed, by kind
+	sealed   bool                               // the tracks were announced: no more are added
+	wait     *time.Timer                        // announces what started, announceWait after the first
 }
 
 func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
@@ -89,7 +104,13 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 	s.session = newSessionID()
 	s.keyframe = p.requestKeyframe
 	s.addCandidate = pc.AddICECandidate
+	s.remoteDescription = pc.RemoteDescription
 	s.onClose = func() {
+		p.mu.Lock()
+		if p.wait != nil {
+			p.wait.Stop()
+		}
+		p.mu.Unlock()
 		pc.Close() //nolint:errcheck // closing
 		p.wg.Wait()
 	}
@@ -98,32 +119,22 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
-	// One codec per track, so the publisher sends what the relay announced to its viewers.
-	forwarders := map[webrtc.RTPCodecType]*Forwarder{}
+	// Every relayable codec offered is answered: a publisher may send any of them (a pion
+	// client offers VP8 first and sends H264 when its track is H264). The relay track is made
+	// when the first packets tell which one it sends.
+	receivable := false
 	for _, t := range pc.GetTransceivers() {
-		codecs := t.Receiver().GetParameters().Codecs
-		if len(codecs) == 0 {
-			continue
+		if len(t.Receiver().GetParameters().Codecs) > 0 {
+			receivable = true
 		}
-		if err := t.SetCodecPreferences(codecs[:1]); err != nil {
-			return "", err
-		}
-		fw, err := s.AddTrack(codecs[0].RTPCodecCapability)
-		if err != nil {
-			return "", err
-		}
-		forwarders[t.Kind()] = fw
 	}
-	if len(forwarders) == 0 {
+	if !receivable {
 		return "", fmt.Errorf("%w: no track of the offer can be received", ErrCodec)
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		fw := forwarders[tr.Kind()]
-		if fw == nil || fw.track.Codec().MimeType != tr.Codec().MimeType {
+		fw := p.start(tr)
+		if fw == nil {
 			return
-		}
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			p.videoSSRC.Store(uint32(tr.SSRC()))
 		}
 		p.wg.Add(1)
 		defer p.wg.Done()
@@ -151,6 +162,54 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 	}
 	<-gathered
 	return pc.LocalDescription().SDP, nil
+}
+
+// start makes the relay track of a remote track in the codec its first packets carry, and
+// announces the stream once every track the offer sends has started. It returns nil for a
+// track not relayed: a second one of a kind, or one that starts after the announcement
+// (viewers and room players have been given the stream's tracks by then).
+func (p *publisher) start(tr *webrtc.TrackRemote) *Forwarder {
+	s := p.stream
+	p.mu.Lock()
+	if p.sealed || p.started[tr.Kind()] != nil {
+		p.mu.Unlock()
+		why := "a second track of its kind"
+		if p.sealed {
+			why = "it started after the stream's tracks were announced"
+		}
+		s.hub.log.Warn().Str("streamId", s.info.ID).Str("kind", tr.Kind().String()).Str("reason", why).
+			Msg("a track is not relayed")
+		return nil
+	}
+	fw, err := s.AddTrack(tr.Codec().RTPCodecCapability)
+	if err != nil {
+		p.mu.Unlock()
+		s.hub.log.Error().Err(err).Str("streamId", s.info.ID).Msg("cannot relay a track")
+		return nil
+	}
+	if tr.Kind() == webrtc.RTPCodecTypeVideo {
+		p.videoSSRC.Store(uint32(tr.SSRC()))
+	}
+	p.started[tr.Kind()] = fw
+	complete := len(p.started) >= p.expected
+	if complete {
+		p.sealed = true
+	} else if p.wait == nil {
+		p.wait = time.AfterFunc(announceWait, p.seal)
+	}
+	p.mu.Unlock()
+	if complete {
+		s.announce()
+	}
+	return fw
+}
+
+// seal announces the stream with the tracks started so far.
+func (p *publisher) seal() {
+	p.mu.Lock()
+	p.sealed = true
+	p.mu.Unlock()
+	p.stream.announce()
 }
 
 func (p *publisher) requestKeyframe() {

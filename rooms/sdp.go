@@ -12,6 +12,7 @@ import (
 type offeredMedia struct {
 	kind   string // audio or video
 	codecs []string
+	sends  bool // the section sends media: not recvonly, inactive or rejected
 }
 
 // readOffer checks that an offer parses and that each of its audio and video sections
@@ -27,8 +28,11 @@ func readOffer(offer string) ([]offeredMedia, error) {
 		if kind != "audio" && kind != "video" {
 			continue
 		}
-		om := offeredMedia{kind: kind}
+		om := offeredMedia{kind: kind, sends: m.MediaName.Port.Value != 0}
 		for _, a := range m.Attributes {
+			if a.Key == "recvonly" || a.Key == "inactive" {
+				om.sends = false
+			}
 			if a.Key != "rtpmap" {
 				continue
 			}

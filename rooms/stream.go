@@ -54,10 +54,16 @@ type Stream struct {
 	session   string // a WHIP publication's id, the capability to end it
 	// addCandidate gives the publisher's connection a remote ICE candidate (trickle ICE).
 	addCandidate func(webrtc.ICECandidateInit) error
-	onClose      func()
-	closed       bool
-	announced    bool // watchers were told it started
-	done         chan struct{}
+	// remoteDescription is the publisher's offer, for its ICE credentials.
+	remoteDescription func() *webrtc.SessionDescription
+	onClose           func()
+	closed            bool
+	announced         bool // watchers were told it started, or are being told
+	// announcing is true while watchers hear of the start; an end meanwhile is told after it
+	// (stopPending), so that no watcher hears of the end first.
+	announcing, stopPending bool
+	ready                   chan struct{} // closed once announced: its tracks are all known
+	done                    chan struct{}
 
 	// taps receive the audio packets; copied on change, read without a lock per packet.
 	taps    atomic.Pointer[map[int]func(*rtp.Packet)]
@@ -141,6 +147,34 @@ func (s *Stream) localTracks() []*webrtc.TrackLocalStaticRTP {
 	return append([]*webrtc.TrackLocalStaticRTP(nil), s.tracks...)
 }
 
+// announce tells the hub's watchers that the stream started, once: its tracks are complete
+// from now on. A stream closed already is not announced.
+func (s *Stream) announce() {
+	s.mu.Lock()
+	if s.closed || s.announced {
+		s.mu.Unlock()
+		return
+	}
+	s.announced, s.announcing = true, true
+	close(s.ready)
+	s.mu.Unlock()
+	s.hub.notify(s.Info(), true)
+	s.mu.Lock()
+	s.announcing = false
+	stop := s.stopPending
+	s.mu.Unlock()
+	if stop {
+		s.hub.notify(s.Info(), false)
+	}
+}
+
+// isAnnounced reports whether watchers were told the stream started.
+func (s *Stream) isAnnounced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.announced
+}
+
 // addViewer adds v unless the stream has ended (ErrNotFound) or has as many viewers as it takes
 // (ErrFull).
 func (s *Stream) addViewer(v *viewer) error {
@@ -192,7 +226,8 @@ func (s *Stream) Close(reason string) {
 	for v := range s.viewers {
 		viewers = append(viewers, v)
 	}
-	onClose, announced := s.onClose, s.announced
+	onClose, announced := s.onClose, s.announced && !s.announcing
+	s.stopPending = s.announcing
 	s.mu.Unlock()
 	s.hub.forget(s)
 	if onClose != nil {
