@@ -96,7 +96,11 @@ type Config struct {
 	// AllowedOrigins are the web origins (https://app.example.com) whose pages may call the
 	// control routes from a browser; other cross-site requests are refused.
 	AllowedOrigins []string
-	Log            zerolog.Logger
+	// WHIPOrigins are the web origins whose pages may publish and play with WHIP and WHEP from
+	// a browser (CORS); "*" or none: any origin. Those requests carry their own stream tokens,
+	// never cookies. This server's own pages may always.
+	WHIPOrigins []string
+	Log         zerolog.Logger
 }
 
 // Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
@@ -110,6 +114,8 @@ type Controller struct {
 	echo   *echo.Echo
 	cfg    Config
 	access access
+	// whipCORS answers browsers of other origins on the WHIP and WHEP routes.
+	whipCORS whipCORS
 	// stopBackground ends the uploader, the webhook outbox and retention; background waits for them.
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -144,6 +150,9 @@ func Open(cfg Config) (*Controller, error) {
 	cfg.Rooms.Log = cfg.Log
 	var err error
 	if c.access, err = newAccess(cfg); err != nil {
+		return nil, err
+	}
+	if c.whipCORS, err = newWHIPCORS(cfg.WHIPOrigins); err != nil {
 		return nil, err
 	}
 	policy, err := openPolicy(cfg)

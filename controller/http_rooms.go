@@ -16,10 +16,16 @@ import (
 // The participant list is what layout pages poll, so it is a participants' route: open, or
 // guarded by a play token for the room when stream tokens are on.
 func (c *Controller) roomRoutes(app, push *echo.Group) {
-	app.POST("/whip/:streamId", c.whipPublish)
-	app.DELETE("/whip/:streamId/:session", c.whipEnd)
-	app.POST("/whep/:streamId", c.whepPlay)
-	app.DELETE("/whep/:streamId/:session", c.whepEnd)
+	cors := c.whipCORS.middleware
+	for _, kind := range []string{"/whip", "/whep"} {
+		app.OPTIONS(kind+"/:streamId", whipEndpointOptions, cors)
+		app.OPTIONS(kind+"/:streamId/:session", whipSessionOptions, cors)
+		app.PATCH(kind+"/:streamId/:session", c.iceTrickle, cors)
+	}
+	app.POST("/whip/:streamId", c.whipPublish, cors)
+	app.DELETE("/whip/:streamId/:session", c.whipEnd, cors)
+	app.POST("/whep/:streamId", c.whepPlay, cors)
+	app.DELETE("/whep/:streamId/:session", c.whepEnd, cors)
 	app.GET("/rest/v2/rooms/:roomId/participants", c.participants)
 	push.POST("/rooms/:roomId/recording/start", c.startRoomRecording)
 	push.POST("/rooms/:roomId/recording/stop", c.stopRoomRecording)
@@ -66,8 +72,13 @@ func plainError(ctx echo.Context, err error) error {
 	return ctx.String(code, msg+"\n")
 }
 
-func sdpAnswer(ctx echo.Context, location, answer string) error {
+// sdpAnswer answers a WHIP/WHEP offer: the session's resource in Location, its ICE session's
+// entity tag in ETag (for trickle ICE, RFC 9725 4.3.1).
+func (c *Controller) sdpAnswer(ctx echo.Context, location, streamID, session, answer string) error {
 	ctx.Response().Header().Set("Location", location)
+	if tag, err := c.svc.hub.ICETag(streamID, session); err == nil {
+		ctx.Response().Header().Set("ETag", `"`+tag+`"`)
+	}
 	return ctx.Blob(http.StatusCreated, "application/sdp", []byte(answer))
 }
 
@@ -83,7 +94,7 @@ func (c *Controller) whipPublish(ctx echo.Context) error {
 	if err != nil {
 		return plainError(ctx, err)
 	}
-	return sdpAnswer(ctx, "/"+ctx.Param("app")+"/whip/"+req.StreamID+"/"+session, answer)
+	return c.sdpAnswer(ctx, "/"+ctx.Param("app")+"/whip/"+req.StreamID+"/"+session, req.StreamID, session, answer)
 }
 
 func (c *Controller) whipEnd(ctx echo.Context) error {
@@ -103,7 +114,7 @@ func (c *Controller) whepPlay(ctx echo.Context) error {
 	if err != nil {
 		return plainError(ctx, err)
 	}
-	return sdpAnswer(ctx, "/"+ctx.Param("app")+"/whep/"+id+"/"+session, answer)
+	return c.sdpAnswer(ctx, "/"+ctx.Param("app")+"/whep/"+id+"/"+session, id, session, answer)
 }
 
 func (c *Controller) whepEnd(ctx echo.Context) error {

@@ -151,8 +151,10 @@ func hubError(err error) error {
 		code = 404
 	case errors.Is(err, rooms.ErrExists):
 		code = 409
-	case errors.Is(err, rooms.ErrBadOffer):
+	case errors.Is(err, rooms.ErrBadOffer), errors.Is(err, rooms.ErrBadFragment):
 		code = 400
+	case errors.Is(err, rooms.ErrICERestart):
+		code = 422
 	case errors.Is(err, rooms.ErrCodec):
 		code = 422
 	case errors.Is(err, rooms.ErrClosed):
