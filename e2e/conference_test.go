@@ -137,6 +137,7 @@ func TestConferenceBadInput(t *testing.T) {
 			t.Errorf("DELETE %s: HTTP %d %s", path, resp.StatusCode, body)
 		}
 	}
+	s.waitParticipant("r", "dup", 10*time.Second)
 	if len(s.participants("r")) != 1 {
 		t.Errorf("participants of r: %+v", s.participants("r"))
 	}
@@ -154,15 +155,22 @@ func TestConferenceBadInput(t *testing.T) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.participants("quiet")) != 1 {
-		t.Fatal("the silent publisher was not listed")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(s.participants("quiet")) > 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
+	// Its tracks are known from its first packets: until then it is not listed.
 	if got := s.participants("quiet"); len(got) != 0 {
-		t.Errorf("a publisher without media is still listed after 10 s: %+v", got)
+		t.Errorf("a publisher that has sent nothing is listed: %+v", got)
+	}
+	// Its stream id is taken until it is dropped, then free again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body, loc := s.post("/live/whip/silent?mainTrack=quiet", "application/sdp", offerOnly(t, opus, webrtc.RTPCodecTypeAudio), "")
+		if code == http.StatusCreated {
+			s.do(http.MethodDelete, loc, nil)
+			break
+		}
+		if code != http.StatusConflict || time.Now().After(deadline) {
+			t.Fatalf("publishing as the silent publisher: HTTP %d %q, want 409 until it is dropped, then 201", code, body)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	pc.Close()
 	settle(t, goroutines, files)

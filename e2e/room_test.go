@@ -44,6 +44,8 @@ func (s *service) join(t testing.TB, room string, m member, extra url.Values) *s
 		t.Fatalf("%s cannot join %s: %v", m.id, room, err)
 	}
 	t.Cleanup(func() { p.Close() })
+	// A publisher is listed once its first packets have told its codecs.
+	s.waitParticipant(room, m.id, 10*time.Second)
 	return p
 }
 

@@ -28,7 +28,9 @@ type Options struct {
 	Tone               float64 // sine frequency in Hz; 0 sends no audio
 	Width, Height, FPS int     // default 320x180 at 15 fps
 	Token              string  // sent as "Authorization: Bearer <token>" when set
-	Log                zerolog.Logger
+	// DefaultCodecs offers pion's default codecs (VP8 first) instead of only the two sent.
+	DefaultCodecs bool
+	Log           zerolog.Logger
 }
 
 // A colour as ffmpeg spells it: a name, 0xRRGGBB or #RRGGBB, maybe with @alpha. Anything
@@ -128,7 +130,7 @@ func (p *Participant) start(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
-	api, err := newAPI()
+	api, err := newAPI(opt.DefaultCodecs)
 	if err != nil {
 		return fmt.Errorf("synthetic: %w", err)
 	}

@@ -366,6 +366,29 @@ func TestPublishAudioOnly(t *testing.T) {
 	}
 }
 
+// TestPublishDefaultCodecs offers pion's default codecs, VP8 first, and still sends H264.
+func TestPublishDefaultCodecs(t *testing.T) {
+	needFFmpeg(t)
+	srv := newWHIPServer(t, "")
+	p, err := Publish(testContext(t), srv.url(), Options{Color: "blue", DefaultCodecs: true, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := p.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	srv.mu.Lock()
+	offer := srv.offer
+	srv.mu.Unlock()
+	if vp8, h264 := strings.Index(offer, "VP8/90000"), strings.Index(offer, "H264/90000"); vp8 < 0 || h264 < vp8 {
+		t.Errorf("the offer does not propose VP8 first, then H264:\n%s", offer)
+	}
+	if v := srv.snapshot("video"); v.mime != webrtc.MimeTypeH264 || v.frames < 5 {
+		t.Errorf("received %d frames of %q, want H264", v.frames, v.mime)
+	}
+}
+
 func TestPublishRefused(t *testing.T) {
 	needFFmpeg(t)
 	srv := newWHIPServer(t, "right")
