@@ -2,7 +2,8 @@ package rooms
 
 import "github.com/pion/rtp"
 
-// Watcher hears of WHIP publications that begin (once answered, their tracks known) and end.
+// Watcher hears of WHIP publications that begin and end. A publication begins once its tracks
+// are known (from its first packets): Stream.localTracks is complete when a watcher hears of it.
 type Watcher func(info StreamInfo, started bool)
 
 // Watch adds a watcher. It is called outside the hub's locks, and must not block for long.

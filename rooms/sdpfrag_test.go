@@ -156,3 +156,42 @@ func TestTrickleFragment(t *testing.T) {
 		t.Errorf("the ICE tag changed from %q to %q without a restart", tag, again)
 	}
 }
+
+// TestTrickleViewer trickles to a WHEP viewing: its session has an ICE tag of its own, takes
+// the viewer's fragment and refuses an ICE restart.
+func TestTrickleViewer(t *testing.T) {
+	h := newHub(t, nil)
+	defaultPublisher(t, h, "cam", "", []webrtc.RTPCodecCapability{{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}})
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, session, err := h.Play("cam", offer.SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag, err := h.ICETag("cam", session); err != nil || tag == "" {
+		t.Errorf("the viewing's ICE tag: %q %v", tag, err)
+	}
+	d, err := offer.Unmarshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ufrag, _ := d.MediaDescriptions[0].Attribute("ice-ufrag")
+	frag := "a=ice-ufrag:" + ufrag + "\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n" +
+		"a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n"
+	if err := h.Trickle("cam", session, frag); err != nil {
+		t.Errorf("the viewer's candidates: %v", err)
+	}
+	if err := h.Trickle("cam", session, strings.ReplaceAll(frag, ufrag, "other")); !errors.Is(err, ErrICERestart) {
+		t.Errorf("a viewer's ICE restart: %v, want ErrICERestart", err)
+	}
+}
