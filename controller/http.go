@@ -46,6 +46,7 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.DELETE("/vods/:vodId", c.deleteVoD)
 
 	c.roomRoutes(app, push)
+	app.GET("/websocket/application", c.circleSocket)
 
 	app.GET("/streams/:file", c.streamFile)
 	app.HEAD("/streams/:file", c.streamFile)

@@ -50,6 +50,7 @@ type Service struct {
 	policy     *destination.Policy // where sessions and pushes may connect; nil judges nothing
 	now        func() time.Time    // the clock recordings are dated by (and retention reads)
 	log        zerolog.Logger
+	roomHooks  roomHooks
 }
 
 // Error is a failure the caller can act on; Code is the HTTP status that fits it.
@@ -173,8 +174,13 @@ func (s *Service) OnEvent(ev worker.Event) {
 	for _, rec := range ev.Recordings {
 		s.addVoD(ctx, rec)
 	}
-	if room, ok := strings.CutSuffix(ev.StreamID, compositeSuffix); ok && ev.State.Final() {
-		s.legs.Stop(ctx, room) // however the room's recording ended
+	if room, ok := compositeRoom(ev.StreamID); ok {
+		if ev.State.Final() {
+			s.legs.Stop(ctx, room) // however the room's recording ended
+		}
+		if len(ev.Recordings) == 0 || ev.State.Final() {
+			s.roomRecordingChanged(room)
+		}
 	}
 }
 
