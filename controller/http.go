@@ -39,6 +39,10 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
 	v2.GET("/broadcasts/:streamId", c.getBroadcast)
 	v2.PUT("/broadcasts/:streamId/recording/:onoff", c.setRecording)
+	v2.PUT("/broadcasts/:streamId", c.updateBroadcast)
+	v2.POST("/broadcasts/:streamId/endpoint", c.addEndpoint)
+	v2.DELETE("/broadcasts/:streamId/endpoint", c.removeEndpoint)
+	// Ant Media 2.x's names of the endpoint calls.
 	v2.POST("/broadcasts/:streamId/rtmp-endpoint", c.addEndpoint)
 	v2.DELETE("/broadcasts/:streamId/rtmp-endpoint", c.removeEndpoint)
 	v2.GET("/vods/list/:offset/:size", c.listVoDs)
@@ -153,12 +157,32 @@ func (c *Controller) getBroadcast(ctx echo.Context) error {
 	return ctx.JSON(http.StatusOK, b)
 }
 
+func (c *Controller) updateBroadcast(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	var req BroadcastUpdate
+	body, err := io.ReadAll(io.LimitReader(ctx.Request().Body, 64<<10))
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("cannot read the request body", ""))
+	}
+	if err := decodeBody(body, &req); err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON for a broadcast update (name, description, metaData): "+err.Error(), ""))
+	}
+	if err := c.svc.UpdateBroadcast(ctx.Request().Context(), id, req); err != nil {
+		return answer(ctx, err, "", false)
+	}
+	return ctx.JSON(http.StatusOK, ok("", id))
+}
+
 func (c *Controller) listVoDs(ctx echo.Context) error {
 	offset, size, err := page(ctx)
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
-	list, err := c.svc.VoDs(ctx.Request().Context(), offset, size)
+	q, err := vodQuery(offset, size, ctx.QueryParams())
+	if err != nil {
+		return answer(ctx, badRequest(err), "", false)
+	}
+	list, err := c.svc.FindVoDs(ctx.Request().Context(), q)
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
