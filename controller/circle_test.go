@@ -234,3 +234,33 @@ func TestFailedStopClearsIsRecording(t *testing.T) {
 		t.Errorf("hook calls %v, want one for room1", got)
 	}
 }
+
+// TestCircleQueryCredential: a browser cannot set headers on a WebSocket, so the upgrade may
+// carry the API token as ?apiToken=; a header, when present, is what counts.
+func TestCircleQueryCredential(t *testing.T) {
+	c := openNode(t, func(cfg *Config) { cfg.APIToken = "secret-api-token" })
+	for _, tc := range []struct {
+		query, header string
+		allowed       bool
+	}{
+		{query: "", allowed: false},
+		{query: "?apiToken=secret-api-token", allowed: true},
+		{query: "?apiToken=wrong", allowed: false},
+		{query: "?token=secret-api-token", allowed: false}, // token is a stream token's name
+		{query: "?apiToken=secret-api-token", header: "Bearer wrong", allowed: false},
+		{query: "", header: "Bearer secret-api-token", allowed: true},
+	} {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:5080/live/websocket/application"+tc.query, nil)
+		r.RemoteAddr = remote
+		if tc.header != "" {
+			r.Header.Set("Authorization", tc.header)
+		}
+		err := c.controlAllowed(withQueryCredential(r))
+		if (err == nil) != tc.allowed {
+			t.Errorf("%q with header %q: %v, want allowed=%v", tc.query, tc.header, err, tc.allowed)
+		}
+		if r.Header.Get("Authorization") != tc.header {
+			t.Errorf("the caller's request was changed: %q", r.Header.Get("Authorization"))
+		}
+	}
+}
