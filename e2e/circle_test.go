@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 
 	"mediapush/controller"
 	"mediapush/internal/mediacheck"
+	"mediapush/synthetic"
 )
 
 // circleClient speaks Circle's messages over /{app}/websocket/application.
@@ -22,11 +24,12 @@ type circleClient struct {
 	conn *websocket.Conn
 }
 
-func (s *service) circle(t *testing.T) *circleClient {
+// circle connects as Circle does; query is added to the upgrade's URL.
+func (s *service) circle(t *testing.T, query ...string) *circleClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.base, "http")+"/live/websocket/application", nil)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.base, "http")+"/live/websocket/application"+strings.Join(query, ""), nil)
 	if err != nil {
 		t.Fatalf("Circle cannot connect: %v", err)
 	}
@@ -179,5 +182,75 @@ func TestCircleStartRecording(t *testing.T) {
 	s.getJSON("/live/rest/v2/vods/list/0/50", &all)
 	if !slices.ContainsFunc(all, func(v vod) bool { return v.StreamID == "ann" }) {
 		t.Errorf("the participants' own audio is missing from the full list: %+v", all)
+	}
+}
+
+// TestCircleWithStreamTokens: with an API token and stream tokens on, a Circle client that is
+// not the operator records a room with a publish token for it, and with nothing less; the
+// operator's client, with the API token in the upgrade's query, needs no stream token.
+func TestCircleWithStreamTokens(t *testing.T) {
+	secret := []byte("a secret only the conference app knows")
+	const apiToken = "an-api-token-for-the-operator-0123456789"
+	s := startService(t, func(c *controller.Config) {
+		c.Rooms.TokenSecret = secret
+		c.APIToken = apiToken
+	})
+	token := func(streamID, kind string) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"streamId": streamID, "type": kind,
+			"exp": time.Now().Add(time.Hour).Unix()}).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	var mu sync.Mutex
+	var changes int
+	s.ctl.OnRoomRecordingChanged(func(string) { mu.Lock(); changes++; mu.Unlock() })
+	p, err := synthetic.Publish(context.Background(), s.base+"/live/whip/kim?mainTrack=vault", synthetic.Options{
+		Color: "red", Tone: 440, Token: token("vault", "publish")})
+	if err != nil {
+		t.Fatalf("joining the secured room: %v", err)
+	}
+	defer p.Close()
+
+	participant := s.circle(t)
+	for _, c := range []struct{ name, token, want string }{
+		{"no token", "", "not allowed: send a publish token for room vault"},
+		{"a play token", token("vault", "play"), "not allowed: "},
+		{"another room's publish token", token("lobby", "publish"), "not allowed: "},
+	} {
+		r := participant.definition(participant.ask(map[string]any{"command": "startRecording", "streamId": "vault", "token": c.token}), "startRecordingResponse")
+		if r.Success || !strings.Contains(r.msg(), c.want) {
+			t.Errorf("%s: %+v %q, want a refusal saying %q", c.name, r, r.msg(), c.want)
+		}
+	}
+	if code, _, _ := s.get("/live/rest/v2/broadcasts/vault_composite", apiToken); code != http.StatusNotFound {
+		t.Errorf("a refused start left a broadcast: HTTP %d", code)
+	}
+	r := participant.definition(participant.ask(map[string]any{"command": "startRecording", "streamId": "vault",
+		"token": token("vault", "publish")}), "startRecordingResponse")
+	if !r.Success {
+		t.Fatalf("start with the room's publish token: %s", r.msg())
+	}
+	var b struct {
+		MetaData string `json:"metaData"`
+	}
+	if code, body, _ := s.get("/live/rest/v2/broadcasts/vault", apiToken); code != http.StatusOK || json.Unmarshal([]byte(body), &b) != nil ||
+		!strings.Contains(b.MetaData, `"isRecording":true`) {
+		t.Errorf("the room while recording: HTTP %d %s", code, body)
+	}
+	time.Sleep(2 * time.Second)
+	operator := s.circle(t, "?apiToken="+apiToken)
+	if r := operator.definition(operator.ask(map[string]any{"command": "stopRecording", "streamId": "vault"}), "stopRecordingResponse"); !r.Success {
+		t.Fatalf("the operator's stop: %s", r.msg())
+	}
+	if code, body, _ := s.get("/live/rest/v2/broadcasts/vault", apiToken); code != http.StatusOK || json.Unmarshal([]byte(body), &b) != nil ||
+		!strings.Contains(b.MetaData, `"isRecording":false`) {
+		t.Errorf("the room after the stop: HTTP %d %s", code, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if changes < 4 {
+		t.Errorf("the hook heard %d changes, want the start's and the stop's", changes)
 	}
 }
