@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
@@ -30,6 +31,9 @@ func (c *Controller) circleSocket(ctx echo.Context) error {
 	return nil
 }
 
+// circleWriteTimeout bounds the sending of one answer.
+const circleWriteTimeout = 10 * time.Second
+
 // maxCircleInFlight bounds the recordings one connection starts or stops at once.
 const maxCircleInFlight = 4
 
@@ -42,7 +46,10 @@ func (c *Controller) serveCircle(ctx context.Context, conn *websocket.Conn, acce
 	slots := make(chan struct{}, maxCircleInFlight)
 	send := func(reply circleReply) {
 		b, _ := json.Marshal(reply)
-		conn.Write(context.WithoutCancel(ctx), websocket.MessageText, b) //nolint:errcheck // a client gone is not an error here
+		// Bounded: a client that stops reading must not hold a recording's answer for ever.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), circleWriteTimeout)
+		defer cancel()
+		conn.Write(wctx, websocket.MessageText, b) //nolint:errcheck // a client gone is not an error here
 	}
 	for {
 		typ, msg, err := conn.Read(ctx)
