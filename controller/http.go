@@ -68,7 +68,7 @@ func (c *Controller) checkApp(next echo.HandlerFunc) echo.HandlerFunc {
 
 // answer turns a service error into Ant Media's Result. Media-push calls answer 200 with
 // success:false, as Ant Media does, so that its clients read the message; the other calls
-// use the status that fits.
+// use the status that fits. A failure's dataId is "", as current Ant Media's is.
 func answer(ctx echo.Context, err error, dataID string, alwaysOK bool) error {
 	var se *Error
 	code, msg := http.StatusInternalServerError, "internal error"
@@ -92,7 +92,7 @@ func (c *Controller) start(ctx echo.Context) error {
 	}
 	id, err := c.svc.StartPush(ctx.Request().Context(), ctx.QueryParam("streamId"), req)
 	if err != nil {
-		return answer(ctx, err, ctx.QueryParam("streamId"), true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
@@ -108,7 +108,7 @@ func decodeBody(body []byte, v any) error {
 func (c *Controller) stop(ctx echo.Context) error {
 	id := ctx.Param("streamId")
 	if err := c.svc.StopPush(ctx.Request().Context(), id); err != nil {
-		return answer(ctx, err, id, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
@@ -123,7 +123,7 @@ func (c *Controller) sendCommand(ctx echo.Context) error {
 	id := ctx.QueryParam("streamId")
 	out, err := c.svc.SendCommand(ctx.Request().Context(), id, req.JSCommand)
 	if err != nil {
-		return answer(ctx, err, id, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok(out, id))
 }
@@ -152,7 +152,7 @@ func (c *Controller) listBroadcasts(ctx echo.Context) error {
 func (c *Controller) getBroadcast(ctx echo.Context) error {
 	b, err := c.svc.Broadcast(ctx.Request().Context(), ctx.Param("streamId"))
 	if err != nil {
-		return answer(ctx, err, ctx.Param("streamId"), false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, b)
 }
@@ -192,7 +192,7 @@ func (c *Controller) listVoDs(ctx echo.Context) error {
 func (c *Controller) getVoD(ctx echo.Context) error {
 	v, err := c.svc.VoD(ctx.Request().Context(), ctx.Param("vodId"))
 	if err != nil {
-		return answer(ctx, err, ctx.Param("vodId"), false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, v)
 }
@@ -200,7 +200,7 @@ func (c *Controller) getVoD(ctx echo.Context) error {
 func (c *Controller) deleteVoD(ctx echo.Context) error {
 	id := ctx.Param("vodId")
 	if err := c.svc.DeleteVoD(ctx.Request().Context(), id); err != nil {
-		return answer(ctx, err, id, false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
