@@ -145,8 +145,8 @@ func TestCircleStartRecording(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	before := heard()
-	stop := circle.definition(circle.ask(map[string]any{"command": "stopRecording", "streamId": room}), "stopRecordingResponse")
 	pushed := time.Since(started)
+	stop := circle.definition(circle.ask(map[string]any{"command": "stopRecording", "streamId": room}), "stopRecordingResponse")
 	if !stop.Success {
 		t.Fatalf("stopRecording: %s", stop.msg())
 	}
@@ -168,13 +168,10 @@ func TestCircleStartRecording(t *testing.T) {
 	if vods[0].StreamID != composite || vods[0].Format != "mp4" {
 		t.Errorf("the room's VoD: %+v", vods[0])
 	}
-	// The duration is not held to the pushed time here: the room recordings' start offset is
-	// the REST room recording tests' to judge; this one checks Circle's path reaches it.
 	path := s.download(vods[0])
-	info := checkRecording(t, path, "h264", "aac", 1280, 720, 0, 1)
-	if info.Duration < time.Second || info.Duration > pushed+500*time.Millisecond {
-		t.Errorf("the room's recording lasts %s, pushed %s", info.Duration, pushed)
-	}
+	// The frame rate is the shared machine's to give (the page changes with its participants):
+	// only that there is video is asked here; the colours below show what it is.
+	info := checkRecording(t, path, "h264", "aac", 1280, 720, pushed, 1)
 	checkpoint{name: "Circle's room", at: info.Duration / 2, want: map[mediacheck.Point]string{
 		{X: 0.25, Y: 0.5}: "red", {X: 0.75, Y: 0.5}: "blue",
 	}}.verify(t, path)
