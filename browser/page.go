@@ -146,7 +146,7 @@ func (b *Browser) StartCapture(ctx context.Context, o CaptureOptions) error {
 	wctx, _ := chromedp.NewContext(b.ctx, chromedp.WithTargetID(worker)) //nolint:govet // see above
 	callCtx, stopCall := withCancelOf(wctx, ctx)
 	defer stopCall()
-	if _, err := evaluate(callCtx, "startCapture("+string(arg)+")", false); err != nil {
+	if _, _, err := evaluate(callCtx, "startCapture("+string(arg)+")", false); err != nil {
 		if dead := b.Err(); dead != nil {
 			return dead
 		}
@@ -182,20 +182,38 @@ func (b *Browser) extensionWorker(ctx context.Context) (target.ID, error) {
 func (b *Browser) Evaluate(ctx context.Context, js string) (string, error) {
 	ctx, stop := b.bind(ctx)
 	defer stop()
-	out, err := evaluate(ctx, js, true)
+	out, _, err := evaluate(ctx, js, true)
 	if err != nil && b.Err() != nil {
 		return "", b.Err()
 	}
 	return out, err
 }
 
-func evaluate(ctx context.Context, js string, gesture bool) (string, error) {
+// ExecuteScript runs body as the body of a function, as WebDriver's Execute Script (and
+// Selenium's executeScript, which Ant Media's Media Push uses) does: "return x" gives x. A
+// returned promise is awaited; null and undefined come back as "".
+func (b *Browser) ExecuteScript(ctx context.Context, body string) (string, error) {
+	ctx, stop := b.bind(ctx)
+	defer stop()
+	// The newlines keep a trailing // comment in body from swallowing the call.
+	out, nullish, err := evaluate(ctx, "(function(){\n"+body+"\n}).call(window)", true)
+	if err != nil && b.Err() != nil {
+		return "", b.Err()
+	}
+	if nullish {
+		return "", err
+	}
+	return out, err
+}
+
+// evaluate runs js and returns its value as text, and whether it was null or undefined.
+func evaluate(ctx context.Context, js string, gesture bool) (string, bool, error) {
 	yes := true
 	res, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{
 		Expression: js, ReturnByValue: &yes, AwaitPromise: &yes, UserGesture: &gesture,
 	})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if ex := res.ExceptionDetails; ex != nil {
 		msg := ex.Text
@@ -205,23 +223,26 @@ func evaluate(ctx context.Context, js string, gesture bool) (string, error) {
 		if i := strings.Index(msg, "\n    at "); i > 0 { // keep the message, drop the stack
 			msg = msg[:i]
 		}
-		return "", &ScriptError{Message: msg}
+		return "", false, &ScriptError{Message: msg}
 	}
 	r := res.Result
 	if r == nil || r.Type == runtime.RemoteObjectTypeUndefined {
-		return "undefined", nil
+		return "undefined", true, nil
+	}
+	if r.Subtype == runtime.RemoteObjectSubtypeNull {
+		return "null", true, nil
 	}
 	if r.UnserializableValue != "" {
-		return string(r.UnserializableValue), nil
+		return string(r.UnserializableValue), false, nil
 	}
 	var s string
 	if r.Type == runtime.RemoteObjectTypeString && json.Unmarshal(r.Value, &s) == nil {
-		return s, nil
+		return s, false, nil
 	}
 	if len(r.Value) > 0 {
-		return string(r.Value), nil
+		return string(r.Value), false, nil
 	}
-	return r.Description, nil
+	return r.Description, false, nil
 }
 
 // ScriptError is an exception thrown by JavaScript run in the page.

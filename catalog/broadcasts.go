@@ -12,14 +12,16 @@ type Broadcast struct {
 	// Status is Ant Media's: created, broadcasting or finished.
 	Status string `json:"status"`
 	// State is the session's: STARTING, ACTIVE, ENDING, COMPLETE, FAILED or ABORTED.
-	State      string `json:"state"`
-	Name       string `json:"name"`
-	URL        string `json:"url"`
-	Width      int    `json:"width"`
-	Height     int    `json:"height"`
-	RecordType string `json:"recordType,omitempty"`
-	StartTime  int64  `json:"startTime"` // Unix milliseconds
-	EndTime    int64  `json:"endTime,omitempty"`
+	State string `json:"state"`
+	Name  string `json:"name"`
+	// Description is what a caller set with PUT broadcasts/{id}.
+	Description string `json:"description,omitempty"`
+	URL         string `json:"url"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	RecordType  string `json:"recordType,omitempty"`
+	StartTime   int64  `json:"startTime"` // Unix milliseconds
+	EndTime     int64  `json:"endTime,omitempty"`
 	// Reason says why the session failed or was aborted.
 	Reason string `json:"reason,omitempty"`
 	Type   string `json:"type"`
@@ -35,10 +37,15 @@ type Broadcast struct {
 // Endpoint is a push of a broadcast to another server.
 type Endpoint struct {
 	EndpointServiceID string `json:"endpointServiceId"`
-	RTMPURL           string `json:"rtmpUrl"` // the stream key hidden
-	Status            string `json:"status"`
-	Restarts          int    `json:"restarts"`
-	Error             string `json:"error,omitempty"`
+	// EndpointURL is the target, its stream key hidden; RTMPURL is the same, by the name
+	// Ant Media 2.x gave it.
+	EndpointURL string `json:"endpointUrl"`
+	RTMPURL     string `json:"rtmpUrl"`
+	// Type is generic for RTMP, whip for a WHIP push.
+	Type     string `json:"type"`
+	Status   string `json:"status"`
+	Restarts int    `json:"restarts"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Ant Media's broadcast statuses.

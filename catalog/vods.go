@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 )
 
 // VoD is a finished recording, in Ant Media's VoD shape.
@@ -98,7 +99,50 @@ func (c *Catalog) GetVoD(ctx context.Context, id string) (VoD, error) {
 
 // ListVoDs returns size VoDs from offset, newest first.
 func (c *Catalog) ListVoDs(ctx context.Context, offset, size int) ([]VoD, error) {
-	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, size, offset)
+	return c.FindVoDs(ctx, VoDQuery{Offset: offset, Size: size})
+}
+
+// VoDQuery selects and orders a page of VoDs, as Ant Media's vods/list does.
+type VoDQuery struct {
+	Offset, Size int
+	// StreamID keeps the VoDs of that stream only.
+	StreamID string
+	// Search keeps the VoDs whose name, id or stream id contains it (any case).
+	Search string
+	// SortBy is one of VoDSortFields' keys (default date); Ascending reverses the default
+	// newest (largest) first.
+	SortBy    string
+	Ascending bool
+}
+
+// VoDSortFields are the orders vods/list accepts, by Ant Media's names, and their columns.
+// Only these reach the query's text.
+var VoDSortFields = map[string]string{
+	"date":     "creation_date",
+	"name":     "vod_name COLLATE NOCASE",
+	"duration": "duration",
+	"fileSize": "file_size",
+}
+
+// FindVoDs returns the page of VoDs q asks for.
+func (c *Catalog) FindVoDs(ctx context.Context, q VoDQuery) ([]VoD, error) {
+	sortBy := q.SortBy
+	if sortBy == "" {
+		sortBy = "date"
+	}
+	column, ok := VoDSortFields[sortBy]
+	if !ok {
+		return nil, fmt.Errorf("cannot sort VoDs by %q", q.SortBy)
+	}
+	order := "DESC"
+	if q.Ascending {
+		order = "ASC"
+	}
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods
+		WHERE (?='' OR stream_id=?)
+		AND (?='' OR instr(lower(vod_name), lower(?)) > 0 OR instr(lower(vod_id), lower(?)) > 0 OR instr(lower(stream_id), lower(?)) > 0)
+		ORDER BY `+column+` `+order+`, vod_id LIMIT ? OFFSET ?`,
+		q.StreamID, q.StreamID, q.Search, q.Search, q.Search, q.Search, q.Size, q.Offset)
 }
 
 // DeleteVoD removes the VoD with id from the catalog and returns what it was.

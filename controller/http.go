@@ -39,6 +39,10 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.GET("/broadcasts/list/:offset/:size", c.listBroadcasts)
 	v2.GET("/broadcasts/:streamId", c.getBroadcast)
 	v2.PUT("/broadcasts/:streamId/recording/:onoff", c.setRecording)
+	v2.PUT("/broadcasts/:streamId", c.updateBroadcast)
+	v2.POST("/broadcasts/:streamId/endpoint", c.addEndpoint)
+	v2.DELETE("/broadcasts/:streamId/endpoint", c.removeEndpoint)
+	// Ant Media 2.x's names of the endpoint calls.
 	v2.POST("/broadcasts/:streamId/rtmp-endpoint", c.addEndpoint)
 	v2.DELETE("/broadcasts/:streamId/rtmp-endpoint", c.removeEndpoint)
 	v2.GET("/vods/list/:offset/:size", c.listVoDs)
@@ -46,6 +50,7 @@ func (c *Controller) routes(e *echo.Echo) {
 	v2.DELETE("/vods/:vodId", c.deleteVoD)
 
 	c.roomRoutes(app, push)
+	app.GET("/websocket/application", c.circleSocket)
 
 	app.GET("/streams/:file", c.streamFile)
 	app.HEAD("/streams/:file", c.streamFile)
@@ -63,7 +68,7 @@ func (c *Controller) checkApp(next echo.HandlerFunc) echo.HandlerFunc {
 
 // answer turns a service error into Ant Media's Result. Media-push calls answer 200 with
 // success:false, as Ant Media does, so that its clients read the message; the other calls
-// use the status that fits.
+// use the status that fits. A failure's dataId is "", as current Ant Media's is.
 func answer(ctx echo.Context, err error, dataID string, alwaysOK bool) error {
 	var se *Error
 	code, msg := http.StatusInternalServerError, "internal error"
@@ -87,7 +92,7 @@ func (c *Controller) start(ctx echo.Context) error {
 	}
 	id, err := c.svc.StartPush(ctx.Request().Context(), ctx.QueryParam("streamId"), req)
 	if err != nil {
-		return answer(ctx, err, ctx.QueryParam("streamId"), true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
@@ -103,7 +108,7 @@ func decodeBody(body []byte, v any) error {
 func (c *Controller) stop(ctx echo.Context) error {
 	id := ctx.Param("streamId")
 	if err := c.svc.StopPush(ctx.Request().Context(), id); err != nil {
-		return answer(ctx, err, id, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
@@ -118,7 +123,7 @@ func (c *Controller) sendCommand(ctx echo.Context) error {
 	id := ctx.QueryParam("streamId")
 	out, err := c.svc.SendCommand(ctx.Request().Context(), id, req.JSCommand)
 	if err != nil {
-		return answer(ctx, err, id, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok(out, id))
 }
@@ -147,9 +152,25 @@ func (c *Controller) listBroadcasts(ctx echo.Context) error {
 func (c *Controller) getBroadcast(ctx echo.Context) error {
 	b, err := c.svc.Broadcast(ctx.Request().Context(), ctx.Param("streamId"))
 	if err != nil {
-		return answer(ctx, err, ctx.Param("streamId"), false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, b)
+}
+
+func (c *Controller) updateBroadcast(ctx echo.Context) error {
+	id := ctx.Param("streamId")
+	var req BroadcastUpdate
+	body, err := io.ReadAll(io.LimitReader(ctx.Request().Body, 64<<10))
+	if err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("cannot read the request body", ""))
+	}
+	if err := decodeBody(body, &req); err != nil {
+		return ctx.JSON(http.StatusBadRequest, failed("the body is not valid JSON for a broadcast update (name, description, metaData): "+err.Error(), ""))
+	}
+	if err := c.svc.UpdateBroadcast(ctx.Request().Context(), id, req); err != nil {
+		return answer(ctx, err, "", false)
+	}
+	return ctx.JSON(http.StatusOK, ok("", id))
 }
 
 func (c *Controller) listVoDs(ctx echo.Context) error {
@@ -157,7 +178,11 @@ func (c *Controller) listVoDs(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
-	list, err := c.svc.VoDs(ctx.Request().Context(), offset, size)
+	q, err := vodQuery(offset, size, ctx.QueryParams())
+	if err != nil {
+		return answer(ctx, badRequest(err), "", false)
+	}
+	list, err := c.svc.FindVoDs(ctx.Request().Context(), q)
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
@@ -167,7 +192,7 @@ func (c *Controller) listVoDs(ctx echo.Context) error {
 func (c *Controller) getVoD(ctx echo.Context) error {
 	v, err := c.svc.VoD(ctx.Request().Context(), ctx.Param("vodId"))
 	if err != nil {
-		return answer(ctx, err, ctx.Param("vodId"), false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, v)
 }
@@ -175,7 +200,7 @@ func (c *Controller) getVoD(ctx echo.Context) error {
 func (c *Controller) deleteVoD(ctx echo.Context) error {
 	id := ctx.Param("vodId")
 	if err := c.svc.DeleteVoD(ctx.Request().Context(), id); err != nil {
-		return answer(ctx, err, id, false)
+		return answer(ctx, err, "", false)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }

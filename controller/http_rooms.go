@@ -146,7 +146,7 @@ func (c *Controller) startRoomRecording(ctx echo.Context) error {
 	room := ctx.Param("roomId")
 	id, err := c.svc.StartRoomRecording(ctx.Request().Context(), ctx.Param("app"), c.selfURL(ctx), room, req)
 	if err != nil {
-		return answer(ctx, err, room+compositeSuffix, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", id))
 }
@@ -154,7 +154,7 @@ func (c *Controller) startRoomRecording(ctx echo.Context) error {
 func (c *Controller) stopRoomRecording(ctx echo.Context) error {
 	room := ctx.Param("roomId")
 	if err := c.svc.StopRoomRecording(ctx.Request().Context(), room); err != nil {
-		return answer(ctx, err, room+compositeSuffix, true)
+		return answer(ctx, err, "", true)
 	}
 	return ctx.JSON(http.StatusOK, ok("", room+compositeSuffix))
 }

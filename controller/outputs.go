@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"mediapush/output"
 	"mediapush/rooms"
@@ -13,26 +16,44 @@ import (
 )
 
 // SetRecording turns the recording of a running session on or off (Ant Media's
-// PUT broadcasts/{id}/recording/{true|false}); recordType, when given, says in what.
-func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, recordType string) ([]worker.Recording, error) {
+// PUT broadcasts/{id}/recording/{true|false}); recordType, when given, says in what. vodID is
+// the id of the VoD the recording becomes: reserved when it is turned on (the file is listed
+// under it when it is finished), that of its file when it is turned off ("" when nothing was
+// recorded).
+func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, recordType string) (vodID string, recs []worker.Recording, err error) {
 	formats, err := parseRecordTypes(recordType)
 	if err != nil {
-		return nil, badRequest(err)
+		return "", nil, badRequest(err)
 	}
-	recs, err := s.runner.SetRecording(ctx, streamID, on, formats)
+	var prev string
+	if on {
+		vodID = uuid.NewString()
+		prev = s.vodIDs.reserve(streamID, vodID)
+	}
+	recs, err = s.runner.SetRecording(ctx, streamID, on, formats)
+	if on && err != nil {
+		s.vodIDs.restore(streamID, vodID, prev)
+		vodID = ""
+	}
 	switch {
 	case errors.Is(err, worker.ErrNotFound):
-		return nil, notFound("no session with stream id %s is running", streamID)
+		return "", nil, notFound("no session with stream id %s is running", streamID)
 	case errors.Is(err, worker.ErrRecording), errors.Is(err, worker.ErrNotRecording):
-		return nil, &Error{Code: 409, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
+		return "", nil, &Error{Code: 409, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
 	case err != nil:
-		return recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
+		return "", recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
 	}
-	return recs, nil
+	if !on && len(recs) > 0 {
+		if v, err := s.cat.GetVoDByName(ctx, filepath.Base(recs[0].Path)); err == nil {
+			vodID = v.VodID
+		}
+	}
+	return vodID, recs, nil
 }
 
-// AddEndpoint starts pushing a running session to an RTMP(S) URL or, given whipURL, to a WHIP
-// endpoint (token, if any, is its bearer token).
+// AddEndpoint starts pushing a session to an RTMP(S) URL or, given whipURL, to a WHIP
+// endpoint (token, if any, is its bearer token). A stream with no session yet keeps the push
+// until one starts.
 func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string, error) {
 	target := rtmpURL
 	switch {
@@ -55,13 +76,14 @@ func (s *Service) AddEndpoint(streamID, rtmpURL, whipURL, token string) (string,
 	if err := s.checkDestination(ctx, pushTarget(target), target); err != nil {
 		return "", err
 	}
-	id, err := s.runner.AddEndpoint(streamID, target, token)
+	id, err := s.runner.AddEndpoint(streamID, "", target, token)
 	if le, ok := limitError(err, true); ok {
 		return "", le
 	}
 	switch {
 	case errors.Is(err, worker.ErrNotFound):
-		return "", notFound("no session with stream id %s is running", streamID)
+		// Not live yet: the push starts with the stream's session.
+		return s.addPending(streamID, target, token)
 	case err != nil:
 		return "", &Error{Code: 409, Message: err.Error()}
 	}
@@ -91,11 +113,8 @@ func (s *Service) RemoveEndpoint(ctx context.Context, streamID, id string) error
 		return badRequest(errors.New("endpointServiceId is mandatory"))
 	}
 	err := s.runner.RemoveEndpoint(ctx, streamID, id)
-	switch {
-	case errors.Is(err, worker.ErrNotFound):
-		return notFound("no session with stream id %s is running", streamID)
-	case errors.Is(err, worker.ErrNoEndpoint):
-		return notFound("stream %s has no endpoint %s", streamID, id)
+	if err != nil {
+		return s.removePending(streamID, id, err)
 	}
-	return err
+	return nil
 }

@@ -19,9 +19,8 @@ func ok(message, dataID string) Result {
 	return r
 }
 
+// failed is a failure as current Ant Media answers one: message and dataId are strings ("" when
+// there is nothing to say), errorId is 0.
 func failed(message, dataID string) Result {
-	r := ok(message, dataID)
-	r.Success = false
-	r.ErrorID = -1
-	return r
+	return Result{Success: false, Message: &message, DataID: &dataID}
 }

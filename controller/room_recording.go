@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"mediapush/catalog"
 	"mediapush/rooms"
+	"mediapush/worker"
 )
 
 // DefaultRoomURL is the page a room recording loads: mediapush's own room composite.
@@ -44,6 +46,7 @@ func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string
 		"{base}", strings.TrimSuffix(base, "/"), "{app}", url.PathEscape(app), "{roomId}", url.QueryEscape(room),
 		"{token}", url.QueryEscape(token), "{layout}", req.Layout,
 	).Replace(s.roomURL)
+	defer s.roomRecordingChanged(room)
 	id, err := s.startPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
 		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal})
 	if err == nil && (req.IndividualAudio == nil || *req.IndividualAudio) {
@@ -77,10 +80,22 @@ func (s *Service) StopRoomRecording(ctx context.Context, room string) error {
 	if err := validStreamID(room); err != nil {
 		return badRequest(fmt.Errorf("room id: %w", err))
 	}
-	err := s.StopPush(ctx, room+compositeSuffix)
+	defer s.roomRecordingChanged(room)
+	id := room + compositeSuffix
+	err := s.StopPush(ctx, id)
 	var se *Error
 	if errors.As(err, &se) && se.Code == 404 {
+		// No session runs: a broadcast still marked running (its process died before the
+		// catalog heard) must not keep the room's isRecording on.
+		if b, gerr := s.cat.GetBroadcast(ctx, id); gerr == nil && recordingState(b.State) {
+			s.cat.UpdateState(ctx, id, catalog.StatusFinished, string(worker.Failed), "no session was running when the recording was stopped", s.now().UnixMilli()) //nolint:errcheck // best effort; the stop's answer says what matters
+		}
 		return notFound("room %s is not being recorded", room)
 	}
 	return err
+}
+
+// recordingState tells whether a composite session in state makes its room isRecording.
+func recordingState(state string) bool {
+	return state == string(worker.Starting) || state == string(worker.Active)
 }

@@ -12,7 +12,6 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/rooms"
-	"mediapush/worker"
 )
 
 // Participant is one stream of a room, as layout pages read it.
@@ -59,7 +58,7 @@ func (s *Service) roomBroadcast(ctx context.Context, room string) (b catalog.Bro
 	if len(parts) == 0 && recErr != nil {
 		return b, false
 	}
-	recording := recErr == nil && (rec.State == string(worker.Starting) || rec.State == string(worker.Active))
+	recording := recErr == nil && recordingState(rec.State)
 	meta, _ := json.Marshal(map[string]bool{"isRecording": recording})
 	b = catalog.Broadcast{StreamID: room, Name: room, Type: "conference", Status: catalog.StatusFinished,
 		MetaData: string(meta), SubTrackStreamIDs: []string{}}

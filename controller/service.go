@@ -33,7 +33,7 @@ type Runner interface {
 	Stop(ctx context.Context, streamID string) (worker.Event, error)
 	Command(ctx context.Context, streamID, js string) (string, error)
 	SetRecording(ctx context.Context, streamID string, on bool, formats []recorder.Format) ([]worker.Recording, error)
-	AddEndpoint(streamID, target, token string) (string, error)
+	AddEndpoint(streamID, id, target, token string) (string, error)
 	RemoveEndpoint(ctx context.Context, streamID, id string) error
 	Endpoints(streamID string) ([]worker.Endpoint, error)
 }
@@ -50,6 +50,9 @@ type Service struct {
 	policy     *destination.Policy // where sessions and pushes may connect; nil judges nothing
 	now        func() time.Time    // the clock recordings are dated by (and retention reads)
 	log        zerolog.Logger
+	roomHooks  roomHooks
+	pending    pendingPushes // endpoints added before their session
+	vodIDs     vodIDs        // the VoD ids the recording toggle handed out
 }
 
 // Error is a failure the caller can act on; Code is the HTTP status that fits it.
@@ -157,6 +160,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 		if ev.Job != nil {
 			err = s.recordStart(ctx, *ev.Job)
 		}
+		s.startPending(ev.StreamID)
 	case worker.Active:
 		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), "", 0)
 	case worker.Ending:
@@ -173,8 +177,16 @@ func (s *Service) OnEvent(ev worker.Event) {
 	for _, rec := range ev.Recordings {
 		s.addVoD(ctx, rec)
 	}
-	if room, ok := strings.CutSuffix(ev.StreamID, compositeSuffix); ok && ev.State.Final() {
-		s.legs.Stop(ctx, room) // however the room's recording ended
+	if ev.State.Final() {
+		s.vodIDs.take(ev.StreamID) // a recording turned on that never got a frame
+	}
+	if room, ok := compositeRoom(ev.StreamID); ok {
+		if ev.State.Final() {
+			s.legs.Stop(ctx, room) // however the room's recording ended
+		}
+		if len(ev.Recordings) == 0 || ev.State.Final() {
+			s.roomRecordingChanged(room)
+		}
 	}
 }
 
@@ -198,8 +210,14 @@ func (s *Service) addLeg(l legs.Leg) {
 
 func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 	name := filepath.Base(rec.Path)
+	vodID := uuid.NewString()
+	if !rec.Merged {
+		if id, ok := s.vodIDs.take(rec.StreamID); ok {
+			vodID = id
+		}
+	}
 	v := catalog.VoD{
-		VodID: uuid.NewString(), VodName: name, StreamID: rec.StreamID, StreamName: rec.StreamID,
+		VodID: vodID, VodName: name, StreamID: rec.StreamID, StreamName: rec.StreamID,
 		FilePath: "streams/" + name, Type: "streamVod", CreationDate: s.now().UnixMilli(),
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
@@ -233,25 +251,30 @@ func (s *Service) recordStart(ctx context.Context, job worker.Job) error {
 }
 
 // Broadcast returns a stream's broadcast: a media-push session's, a room's or a live
-// participant's.
+// participant's, with what was set on it (UpdateBroadcast) and its endpoints.
 func (s *Service) Broadcast(ctx context.Context, streamID string) (catalog.Broadcast, error) {
 	if b, ok := s.roomBroadcast(ctx, streamID); ok {
-		return b, nil
+		return s.withMeta(ctx, b, true), nil
 	}
 	b, err := s.cat.GetBroadcast(ctx, streamID)
 	if errors.Is(err, catalog.ErrNotFound) {
 		if live, ok := s.hub.Stream(streamID); ok {
-			return liveBroadcast(live.Info()), nil
+			return s.withMeta(ctx, liveBroadcast(live.Info()), false), nil
 		}
-		return b, notFound("no broadcast with stream id %s", streamID)
-	}
-	if eps, err := s.runner.Endpoints(streamID); err == nil {
-		for _, e := range eps {
-			b.EndPointList = append(b.EndPointList, catalog.Endpoint{EndpointServiceID: e.ID, RTMPURL: e.URL,
-				Status: string(e.Status.State), Restarts: e.Status.Restarts, Error: e.Status.Err})
+		_, metaErr := s.cat.GetMeta(ctx, streamID)
+		eps := s.endpointList(streamID)
+		if metaErr != nil && len(eps) == 0 {
+			return b, notFound("no broadcast with stream id %s", streamID)
 		}
+		// Known only by what was set on it before it went live.
+		b = catalog.Broadcast{StreamID: streamID, Name: streamID, Status: catalog.StatusCreated, Type: "liveStream", EndPointList: eps}
+		return s.withMeta(ctx, b, false), nil
 	}
-	return b, err
+	if err != nil {
+		return b, err
+	}
+	b.EndPointList = s.endpointList(streamID)
+	return s.withMeta(ctx, b, false), nil
 }
 
 // Broadcasts lists broadcasts, newest first.
@@ -268,9 +291,9 @@ func (s *Service) VoD(ctx context.Context, id string) (catalog.VoD, error) {
 	return v, err
 }
 
-// VoDs lists recordings, newest first.
-func (s *Service) VoDs(ctx context.Context, offset, size int) ([]catalog.VoD, error) {
-	return s.cat.ListVoDs(ctx, offset, size)
+// FindVoDs lists the recordings q selects, in its order.
+func (s *Service) FindVoDs(ctx context.Context, q catalog.VoDQuery) ([]catalog.VoD, error) {
+	return s.cat.FindVoDs(ctx, q)
 }
 
 // DeleteVoD removes a recording's file and its entry.

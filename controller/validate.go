@@ -22,6 +22,9 @@ type StartRequest struct {
 	Token               string `json:"token"`
 	RecordType          string `json:"recordType"`
 	ExtraChromeSwitches string `json:"extraChromeSwitches"`
+	// JSCommand runs in the page, as a function body, once it has loaded and before the
+	// capture starts.
+	JSCommand string `json:"jsCommand"`
 	// AwaitStartSignal records from the page's start signal (console START_RECORDING or a
 	// #conferenceStartedVoxeet element) rather than from its first frame.
 	AwaitStartSignal bool `json:"awaitStartSignal"`
@@ -152,5 +155,6 @@ func NewJob(streamID string, req StartRequest) (worker.Job, error) {
 		return worker.Job{}, err
 	}
 	return worker.Job{StreamID: streamID, URL: req.URL, Width: w, Height: h, Record: formats,
-		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token, AwaitStartSignal: req.AwaitStartSignal}, nil
+		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token, AwaitStartSignal: req.AwaitStartSignal,
+		JSCommand: req.JSCommand}, nil
 }

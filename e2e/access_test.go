@@ -155,7 +155,7 @@ Promise.allSettled(tries).then(() => { document.title = "tried"; });
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=page", map[string]string{"jsCommand": "document.title"})
+		r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=page", map[string]string{"jsCommand": "return document.title"})
 		if r.msg() == "tried" {
 			break
 		}

@@ -209,7 +209,7 @@ let n = 0; (function draw() { c.getContext("2d").fillStyle = n++ %% 2 ? "#fff" :
 	var results []string
 	waitFor(t, "the page's requests to settle", 15*time.Second, func() bool {
 		r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=subresources",
-			map[string]any{"jsCommand": "JSON.stringify(results)"})
+			map[string]any{"jsCommand": "return JSON.stringify(results)"})
 		results = nil
 		json.Unmarshal([]byte(r.msg()), &results)
 		return len(results) == 6

@@ -341,17 +341,25 @@ func TestRTMPEndpointBadInput(t *testing.T) {
 		t.Errorf("remove it twice: HTTP %d %q; want 404", code, r.msg())
 	}
 
-	// Streams that are not running: never started, and stopped.
+	// Streams that are not running, never started or stopped: as in Ant Media, the endpoint is
+	// accepted and waits for the stream's next session.
 	if r := s.stop(id); !r.Success {
 		t.Fatalf("stop: %s", r.msg())
 	}
 	for _, sid := range []string{"nobody", id} {
 		code, r := add(sid, map[string]any{"rtmpUrl": nowhere})
-		if r.Success || code != http.StatusNotFound || !strings.Contains(r.msg(), "no session with stream id "+sid+" is running") {
-			t.Errorf("endpoint on %s: HTTP %d %q; want 404, not running", sid, code, r.msg())
+		if !r.Success || code != http.StatusOK || r.DataID == nil {
+			t.Errorf("endpoint on %s: HTTP %d %q; want it accepted, waiting", sid, code, r.msg())
+			continue
+		}
+		if _, eps, raw := s.endpoints(sid); len(eps) != 1 || eps[0].Status != "created" || eps[0].ID != *r.DataID {
+			t.Errorf("the waiting endpoint of %s: %s", sid, raw)
 		}
 		if code, r := remove(sid, "0123456789ab"); r.Success || code != http.StatusNotFound {
-			t.Errorf("remove endpoint of %s: HTTP %d %q; want 404", sid, code, r.msg())
+			t.Errorf("remove an unknown endpoint of %s: HTTP %d %q; want 404", sid, code, r.msg())
+		}
+		if code, r2 := remove(sid, *r.DataID); !r2.Success || code != http.StatusOK {
+			t.Errorf("remove the waiting endpoint of %s: HTTP %d %q", sid, code, r2.msg())
 		}
 	}
 }

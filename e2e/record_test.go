@@ -170,10 +170,10 @@ func TestPushWithoutRecording(t *testing.T) {
 	cmd := func(js string) result {
 		return s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=push-only", map[string]any{"jsCommand": js})
 	}
-	if r := cmd("innerWidth + 'x' + innerHeight"); !r.Success || r.msg() != "640x360" {
+	if r := cmd("return innerWidth + 'x' + innerHeight"); !r.Success || r.msg() != "640x360" {
 		t.Errorf("send-command: %+v %s", r, r.msg())
 	}
-	if r := cmd("document.title"); !r.Success || r.msg() == "" {
+	if r := cmd("return document.title"); !r.Success || r.msg() == "" {
 		t.Errorf("send-command title: %s", r.msg())
 	}
 	if r := s.stop("push-only"); !r.Success {

@@ -102,7 +102,7 @@ type pageState struct {
 func (s *service) pageState(streamID string) pageState {
 	s.t.Helper()
 	r := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId="+streamID,
-		map[string]string{"jsCommand": "roomState()"})
+		map[string]string{"jsCommand": "return roomState()"})
 	if !r.Success {
 		s.t.Fatalf("roomState(): %s", r.msg())
 	}

@@ -63,7 +63,7 @@ func TestOperatorChromiumSwitchApplies(t *testing.T) {
 	if !r.Success {
 		t.Fatalf("start: %s", r.msg())
 	}
-	js := "matchMedia('(prefers-color-scheme: dark)').matches + ' ' + navigator.language"
+	js := "return matchMedia('(prefers-color-scheme: dark)').matches + ' ' + navigator.language"
 	got := s.call(http.MethodPost, "/live/rest/v1/media-push/send-command?streamId=dark", map[string]any{"jsCommand": js})
 	if !got.Success || got.msg() != "true de-CH" {
 		t.Errorf("the page sees %q (%v); want the operator's dark mode and the caller's language: \"true de-CH\"", got.msg(), got.Success)

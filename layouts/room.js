@@ -2,7 +2,8 @@
 // participants list of the REST API, polled) and plays each participant with WHEP; the page
 // decides where their tiles go. publish() sends a local MediaStream with WHIP.
 //
-// Pages are served at /{app}/<page>, so every URL here is relative to the application.
+// Pages are served at /{app}/<page>, so every URL here is relative to the application, or to
+// a Room's base (another application's, "/{app}/").
 "use strict";
 
 const POLL_MS = 1000;
@@ -38,15 +39,32 @@ function endSession(resource) {
   if (resource) fetch(resource, { method: "DELETE", keepalive: true }).catch(() => {});
 }
 
-// play starts a WHEP viewer of one participant; onStream gets its MediaStream.
-async function play(p, token, onStream) {
+// appBase is the base of application app's URLs ("" for this page's own application); it
+// refuses a name that is not an application's.
+export function appBase(app) {
+  if (!app) return "";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(app)) throw new Error("app " + JSON.stringify(app) + " is not an application name");
+  return "/" + app + "/";
+}
+
+// withQuery is url with the query parameters of extra that are set.
+function withQuery(url, extra) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(extra || {})) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? url + (url.includes("?") ? "&" : "?") + s : url;
+}
+
+// play starts a WHEP viewer of one participant; onStream gets its MediaStream. base and query
+// are the Room's.
+async function play(p, token, onStream, base = "", query = {}) {
   const pc = new RTCPeerConnection();
   if (p.video) pc.addTransceiver("video", { direction: "recvonly" });
   if (p.audio) pc.addTransceiver("audio", { direction: "recvonly" });
   const stream = new MediaStream();
   pc.ontrack = (ev) => { stream.addTrack(ev.track); onStream(stream); };
   try {
-    const resource = await exchange(pc, "whep/" + encodeURIComponent(p.streamId), token);
+    const resource = await exchange(pc, withQuery(base + "whep/" + encodeURIComponent(p.streamId), query), token);
     return { pc, stream, close() { endSession(resource); pc.close(); } };
   } catch (e) {
     pc.close();
@@ -72,15 +90,18 @@ export async function publish(streamId, stream, opts) {
   }
 }
 
-// Room follows a room's participants. hooks:
+// Room follows a room's participants. base is the application's URL base (appBase); query
+// holds parameters sent with every request (Ant Media's subscriberId and subscriberCode). hooks:
 //   join(p)            a participant appeared (p: the API's participant object)
 //   media(p, stream)   its media arrived (called again as tracks are added)
 //   leave(p)           it left
 //   change(list)       after every update, with the current participants
 export class Room {
-  constructor(id, { token = "", skip = () => false, hooks = {} } = {}) {
+  constructor(id, { token = "", base = "", query = {}, skip = () => false, hooks = {} } = {}) {
     this.id = id;
     this.token = token;
+    this.base = base;
+    this.query = query;
     this.skip = skip; // participants not to play (a page's own publication)
     this.hooks = hooks;
     this.members = new Map(); // streamId → {p, viewer, retryAt}
@@ -108,7 +129,8 @@ export class Room {
 
   async update() {
     const headers = this.token ? { Authorization: "Bearer " + this.token } : {};
-    const res = await fetch("rest/v2/rooms/" + encodeURIComponent(this.id) + "/participants", { cache: "no-store", headers });
+    const url = withQuery(this.base + "rest/v2/rooms/" + encodeURIComponent(this.id) + "/participants", this.query);
+    const res = await fetch(url, { cache: "no-store", headers });
     if (!res.ok) throw new Error("participants: HTTP " + res.status);
     const list = (await res.json()).filter((p) => !this.skip(p));
     const now = new Set(list.map((p) => p.streamId));
@@ -131,7 +153,7 @@ export class Room {
   async connect(m) {
     m.connecting = true;
     try {
-      const v = await play(m.p, this.token, (stream) => this.hooks.media?.(m.p, stream));
+      const v = await play(m.p, this.token, (stream) => this.hooks.media?.(m.p, stream), this.base, this.query);
       if (!this.members.has(m.p.streamId) || this.stopped) {
         v.close();
         return;

@@ -22,6 +22,9 @@ type Job struct {
 	Endpoints []string `json:"endpoints,omitempty"`
 	// ChromeSwitches is Ant Media's extraChromeSwitches, validated by browser.ParseSwitches.
 	ChromeSwitches string `json:"chromeSwitches,omitempty"`
+	// JSCommand runs in the page, as a function body, once it has loaded and before the
+	// capture starts (Ant Media's jsCommand).
+	JSCommand string `json:"jsCommand,omitempty"`
 	// Token is the publish token given with the start call.
 	Token string `json:"token,omitempty"`
 	// AwaitStartSignal starts recording at the page's start signal (console START_RECORDING

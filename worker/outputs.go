@@ -112,8 +112,8 @@ func (l *liveOutputs) start(video media.Track, audio *media.Track, dir, hlsName 
 }
 
 // add starts pushing to an RTMP(S) URL, or an http(s) WHIP endpoint (with token, if any), and
-// returns the endpoint's id.
-func (l *liveOutputs) add(target, token string) (string, error) {
+// returns the endpoint's id: id, or a new one when id is empty.
+func (l *liveOutputs) add(id, target, token string) (string, error) {
 	var spec output.Spec
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
 		u, err := rooms.CheckWHIP(target)
@@ -128,11 +128,14 @@ func (l *liveOutputs) add(target, token string) (string, error) {
 		}
 		spec.Keyframe, spec.Log = l.keyframe, l.log
 	}
-	b := make([]byte, 6)
-	rand.Read(b) //nolint:errcheck // never fails
-	id := hex.EncodeToString(b)
+	if id == "" {
+		id = NewEndpointID()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.pushes[id] != nil {
+		return "", fmt.Errorf("the session has an endpoint %s already", id)
+	}
 	for _, p := range l.pushes {
 		if p.url == target {
 			return "", errors.New("the session pushes to this URL already")
@@ -151,6 +154,13 @@ func (l *liveOutputs) add(target, token string) (string, error) {
 	l.order = append(l.order, id)
 	l.log.Info().Str("endpoint", id).Str("url", redact(target)).Msg("push added")
 	return id, nil
+}
+
+// NewEndpointID makes an endpoint's id.
+func NewEndpointID() string {
+	b := make([]byte, 6)
+	rand.Read(b) //nolint:errcheck // never fails
+	return hex.EncodeToString(b)
 }
 
 // remove stops a push.
@@ -244,3 +254,7 @@ func redact(target string) string {
 	}
 	return output.Redact(target)
 }
+
+// RedactEndpoint is a push target as it may be shown: an RTMP URL without its stream key, a
+// WHIP URL without its query and user info.
+func RedactEndpoint(target string) string { return redact(target) }

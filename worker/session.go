@@ -161,6 +161,13 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := br.Open(ctx, s.job.URL); err != nil {
 		return err
 	}
+	// Before the capture starts, so that what the script sets up (a layout, a login) is
+	// what is recorded from the first frame.
+	if s.job.JSCommand != "" {
+		if _, err := br.ExecuteScript(ctx, s.job.JSCommand); err != nil {
+			return fmt.Errorf("jsCommand: %w", err)
+		}
+	}
 	go s.sig.watchMarkers(s.ctx, br)
 	if err := s.goLive(); err != nil {
 		return err
@@ -341,7 +348,7 @@ func (s *session) command(ctx context.Context, js string) (string, error) {
 	if st != Active || br == nil {
 		return "", fmt.Errorf("the session is %s, not ACTIVE", st)
 	}
-	return br.Evaluate(ctx, js)
+	return br.ExecuteScript(ctx, js)
 }
 
 // Progress is a running session's figures.

@@ -22,7 +22,7 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	}
 	s.outs.start(video, audio, s.w.StreamsDir(), hlsName)
 	for _, target := range s.job.Endpoints {
-		if _, err := s.outs.add(target, ""); err != nil {
+		if _, err := s.outs.add("", target, ""); err != nil {
 			return nil, err
 		}
 	}

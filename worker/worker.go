@@ -235,13 +235,14 @@ func (w *Worker) SetRecording(ctx context.Context, streamID string, on bool, for
 }
 
 // AddEndpoint starts pushing a session to an RTMP(S) URL or a WHIP endpoint (http(s), with
-// an optional bearer token) and returns the endpoint's id.
-func (w *Worker) AddEndpoint(streamID, target, token string) (string, error) {
+// an optional bearer token) and returns the endpoint's id: id, or a new one when id is empty
+// (an endpoint added before its session keeps the id it was given then).
+func (w *Worker) AddEndpoint(streamID, id, target, token string) (string, error) {
 	s, err := w.get(streamID)
 	if err != nil {
 		return "", err
 	}
-	return s.outs.add(target, token)
+	return s.outs.add(id, target, token)
 }
 
 // RemoveEndpoint stops one of a session's pushes.
