@@ -21,6 +21,7 @@ func (c *Controller) roomRoutes(app, push *echo.Group) {
 	app.POST("/whep/:streamId", c.whepPlay)
 	app.DELETE("/whep/:streamId/:session", c.whepEnd)
 	app.GET("/rest/v2/rooms/:roomId/participants", c.participants)
+	c.signallingRoutes(app)
 	push.POST("/rooms/:roomId/recording/start", c.startRoomRecording)
 	push.POST("/rooms/:roomId/recording/stop", c.stopRoomRecording)
 }

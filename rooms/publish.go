@@ -18,6 +18,9 @@ type PublishOptions struct {
 	Name        string // display name shown by layouts
 	ScreenShare bool   // the stream is a shared screen
 	Presenter   string // for a screen share, the stream id of the presenter's camera
+	// OnDataChannel, when set, receives the data channels the publisher opens (Ant Media's
+	// SDK opens one to talk to its room).
+	OnDataChannel func(*webrtc.DataChannel)
 }
 
 // Publish answers a WHIP offer that publishes stream id. It returns the SDP answer and the
@@ -38,7 +41,7 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 	if err != nil {
 		return "", "", err
 	}
-	p := &publisher{stream: s}
+	p := &publisher{stream: s, onDataChannel: opts.OnDataChannel}
 	answer, err = p.negotiate(h.api, offer)
 	if err != nil {
 		s.Close("the offer could not be answered")
@@ -76,6 +79,8 @@ type publisher struct {
 	pc        *webrtc.PeerConnection
 	videoSSRC atomic.Uint32
 	wg        sync.WaitGroup
+
+	onDataChannel func(*webrtc.DataChannel)
 }
 
 func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
@@ -84,6 +89,9 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 		return "", err
 	}
 	p.pc = pc
+	if p.onDataChannel != nil {
+		pc.OnDataChannel(p.onDataChannel)
+	}
 	s := p.stream
 	s.mu.Lock()
 	s.session = newSessionID()
