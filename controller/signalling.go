@@ -29,7 +29,8 @@ func newSignalling(cfg Config, svc *Service, hub *rooms.Hub) *signalling.Server 
 			patterns = append(patterns, u.Host)
 		}
 	}
-	return signalling.New(signalling.Config{Hub: hub, Backend: signallingBackend{svc}, OriginPatterns: patterns, Log: cfg.Log})
+	return signalling.New(signalling.Config{Hub: hub, Backend: signallingBackend{svc}, OriginPatterns: patterns,
+		MaxViewers: cfg.Rooms.MaxViewers, Log: cfg.Log})
 }
 
 // Signalling is the node's JS SDK signalling server.

@@ -66,15 +66,19 @@ type fixture struct {
 	url string
 }
 
-func newFixture(t *testing.T, secret []byte) *fixture {
+func newFixture(t *testing.T, secret []byte, options ...func(*Config)) *fixture {
 	t.Helper()
 	hub, err := rooms.New(rooms.Config{TokenSecret: secret, NoMediaTimeout: time.Minute,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Hub: hub, Backend: testBackend{hub}, ReadLimit: 64 << 10,
-		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	cfg := Config{Hub: hub, Backend: testBackend{hub}, ReadLimit: 64 << 10,
+		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv := New(cfg)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		srv.Close()
@@ -191,7 +195,13 @@ type sdkPublisher struct {
 
 func (f *fixture) publish(id, room string) *sdkPublisher {
 	f.t.Helper()
-	p := &sdkPublisher{client: f.dial(), id: id, pc: newPC(f.t), open: make(chan struct{}), stop: make(chan struct{})}
+	return f.publishOn(f.dial(), id, room)
+}
+
+// publishOn publishes on the connection of c.
+func (f *fixture) publishOn(c *client, id, room string) *sdkPublisher {
+	f.t.Helper()
+	p := &sdkPublisher{client: c, id: id, pc: newPC(f.t), open: make(chan struct{}), stop: make(chan struct{})}
 	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", id)
 	if err != nil {
 		f.t.Fatal(err)

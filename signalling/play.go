@@ -87,6 +87,10 @@ func (c *conn) play(req request) error {
 	}
 	c.plays[id] = p
 	c.mu.Unlock()
+	if err := c.srv.admitViewer(id); err != nil {
+		p.finish(false)
+		return err
+	}
 
 	player, err := c.srv.hub.NewPlayer(rooms.PlayerOptions{StreamID: id,
 		Offer: func(sdp string, idMapping map[string]string) {
@@ -94,9 +98,7 @@ func (c *conn) play(req request) error {
 		},
 		OnClose: p.end})
 	if err != nil {
-		c.mu.Lock()
-		delete(c.plays, id)
-		c.mu.Unlock()
+		p.finish(false)
 		return err
 	}
 	c.mu.Lock()
@@ -113,10 +115,29 @@ func (c *conn) play(req request) error {
 			}
 		}
 	} else if !player.Add(id) {
-		p.end()
+		p.finish(false)
 		return refuse(defNoStream, "stream %s has just ended", id)
 	}
 	c.srv.log.Info().Str("streamId", id).Bool("room", p.room).Msg("SDK player offered")
+	return nil
+}
+
+// admitViewer refuses a play of a stream or room that has as many SDK players as allowed.
+func (s *Server) admitViewer(target string) error {
+	if s.cfg.MaxViewers < 0 {
+		return nil
+	}
+	s.mu.Lock()
+	n := 0
+	for q := range s.plays {
+		if q.target == target {
+			n++
+		}
+	}
+	s.mu.Unlock()
+	if n >= s.cfg.MaxViewers {
+		return refuse(defLimitReached, "%s has as many players as allowed (%d)", target, s.cfg.MaxViewers)
+	}
 	return nil
 }
 
@@ -136,7 +157,10 @@ func (p *play) answered(sdp string) error {
 }
 
 // end ends the play and tells the client. Calling it again does nothing.
-func (p *play) end() {
+func (p *play) end() { p.finish(true) }
+
+// finish ends the play; a play refused before it began ends without play_finished.
+func (p *play) finish(tell bool) {
 	p.once.Do(func() {
 		c := p.conn
 		c.mu.Lock()
@@ -151,7 +175,9 @@ func (p *play) end() {
 		if player != nil {
 			go player.Close() // from the player's own callback too: Close waits for it
 		}
-		c.send(notify("play_finished", p.target))
+		if tell {
+			c.send(notify("play_finished", p.target))
+		}
 	})
 }
 

@@ -42,7 +42,10 @@ type Config struct {
 	ReadLimit int64
 	// MaxPlays is the most plays one connection holds at once. Default DefaultMaxPlays.
 	MaxPlays int
-	Log      zerolog.Logger
+	// MaxViewers is the most SDK plays of one stream or room, as the hub's MaxViewers bounds
+	// its WHEP viewers. Default rooms.DefaultMaxViewers; negative: no limit.
+	MaxViewers int
+	Log        zerolog.Logger
 }
 
 // Defaults of the per-connection limits. An SDP offer of a room with many participants is
@@ -78,6 +81,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxPlays <= 0 {
 		cfg.MaxPlays = DefaultMaxPlays
+	}
+	if cfg.MaxViewers == 0 {
+		cfg.MaxViewers = rooms.DefaultMaxViewers
 	}
 	s := &Server{cfg: cfg, hub: cfg.Hub, log: cfg.Log, conns: map[*conn]struct{}{},
 		publications: map[string]*publication{}, plays: map[*play]struct{}{}, meta: map[string]string{}}
@@ -131,7 +137,8 @@ func (s *Server) onStream(info rooms.StreamInfo, started bool) {
 	pub := s.publications[info.ID]
 	var affected []*play
 	for p := range s.plays {
-		if p.concerns(info) {
+		// A participant does not play itself, even one that began playing before publishing.
+		if p.concerns(info) && (pub == nil || p.conn != pub.conn) {
 			affected = append(affected, p)
 		}
 	}

@@ -61,6 +61,21 @@ func TestRoomPlayFollowsParticipants(t *testing.T) {
 	}
 }
 
+func TestAParticipantDoesNotPlayItself(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.dial()
+	c.send(map[string]any{"command": "joinRoom", "room": "room1", "streamId": "alice"})
+	c.expect("notification", "joinedTheRoom")
+	// Alice plays her room first, then publishes in it: her own stream is not offered back.
+	p := f.play(c, "room1")
+	f.publishOn(c, "alice", "room1")
+	f.publish("bob", "room1")
+	p.answerOffer()
+	if got := p.mapped(); got != "ARDAMSvbob" {
+		t.Errorf("alice's room play offers %q, want bob's track only", got)
+	}
+}
+
 func TestRoomCommands(t *testing.T) {
 	f := newFixture(t, nil)
 	f.publish("alice", "room1")
@@ -249,4 +264,30 @@ func TestTokens(t *testing.T) {
 	c.expect("start", "")
 	c.send(map[string]any{"command": "getRoomInfo", "room": "r", "streamId": "a"})
 	c.expect("roomInformation", "")
+}
+
+func TestPlayLimits(t *testing.T) {
+	f := newFixture(t, nil, func(c *Config) { c.MaxPlays, c.MaxViewers = 1, 1 })
+	f.publish("alice", "room1")
+	f.publish("bob", "")
+	c := f.dial()
+	f.play(c, "room1")
+	c.send(map[string]any{"command": "play", "streamId": "bob"})
+	if m := c.expect("error", ""); m["definition"] != defLimitReached || !strings.Contains(m["message"].(string), "1 streams at most") {
+		t.Errorf("a second play on one connection: %v", m)
+	}
+	c.send(map[string]any{"command": "play", "streamId": "room1"})
+	if m := c.expect("error", ""); m["definition"] != defNotAllowed {
+		t.Errorf("playing room1 twice: %v", m)
+	}
+	other := f.dial()
+	other.send(map[string]any{"command": "play", "streamId": "room1"})
+	if m := other.expect("error", ""); m["definition"] != defLimitReached || !strings.Contains(m["message"].(string), "players as allowed") {
+		t.Errorf("a second player of room1: %v", m)
+	}
+	f.srv.mu.Lock()
+	defer f.srv.mu.Unlock()
+	if len(f.srv.plays) != 1 {
+		t.Errorf("%d plays after the refusals, want 1", len(f.srv.plays))
+	}
 }
