@@ -24,7 +24,7 @@ type Player struct {
 
 	mu       sync.Mutex
 	want     map[string]*Stream
-	sent     map[string][]*webrtc.RTPSender
+	sent     map[string]map[*webrtc.TrackLocalStaticRTP]*webrtc.RTPSender
 	fresh    []*Stream // sent in the offer awaiting its answer: they need a keyframe once it comes
 	awaiting bool      // an offer is out; the next waits for its answer
 	deadline *time.Timer
@@ -74,7 +74,7 @@ func (h *Hub) NewPlayer(o PlayerOptions) (*Player, error) {
 		return nil, err
 	}
 	p := &Player{hub: h, pc: pc, dc: dc, msid: o.StreamID, offer: o.Offer, onClosed: o.OnClose,
-		want: map[string]*Stream{}, sent: map[string][]*webrtc.RTPSender{},
+		want: map[string]*Stream{}, sent: map[string]map[*webrtc.TrackLocalStaticRTP]*webrtc.RTPSender{},
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
@@ -195,16 +195,22 @@ func (p *Player) poke() {
 	}
 }
 
-// negotiate sends an offer whenever the streams to send differ from those sent and no offer
+// recheck is how often a player looks for tracks its streams gained since they started.
+const recheck = time.Second
+
+// negotiate sends an offer whenever the tracks to send differ from those sent and no offer
 // awaits its answer: offers never cross.
 func (p *Player) negotiate() {
 	defer p.wg.Done()
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
 	first := true
 	for {
 		select {
 		case <-p.done:
 			return
 		case <-p.kick:
+		case <-tick.C:
 		}
 		p.mu.Lock()
 		if p.closed || p.awaiting || (!first && !p.changedLocked()) {
@@ -227,14 +233,15 @@ func (p *Player) changedLocked() bool {
 		return true
 	}
 	for id, s := range p.want {
-		if _, ok := p.sent[id]; !ok || s.isClosed() {
+		sent, ok := p.sent[id]
+		if !ok || s.isClosed() || len(s.localTracks()) != len(sent) {
 			return true
 		}
 	}
 	return false
 }
 
-// sendOfferLocked brings the connection's tracks to the wanted streams and offers them.
+// sendOfferLocked brings the connection's tracks to the wanted streams' and offers them.
 func (p *Player) sendOfferLocked() error {
 	for id, senders := range p.sent {
 		if s, ok := p.want[id]; ok && !s.isClosed() {
@@ -251,11 +258,19 @@ func (p *Player) sendOfferLocked() error {
 	}
 	for _, id := range slices.Sorted(maps.Keys(p.want)) {
 		s := p.want[id]
-		if _, ok := p.sent[id]; ok || s.isClosed() {
+		if s.isClosed() {
 			continue
 		}
-		var senders []*webrtc.RTPSender
+		sent := p.sent[id]
+		if sent == nil {
+			sent = map[*webrtc.TrackLocalStaticRTP]*webrtc.RTPSender{}
+			p.sent[id] = sent
+		}
+		added := false
 		for _, t := range s.localTracks() {
+			if sent[t] != nil {
+				continue
+			}
 			kind := "ARDAMSa"
 			if t.Kind() == webrtc.RTPCodecTypeVideo {
 				kind = "ARDAMSv"
@@ -266,15 +281,17 @@ func (p *Player) sendOfferLocked() error {
 				return err
 			}
 			snd := tr.Sender()
-			senders = append(senders, snd)
+			sent[t] = snd
+			added = true
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
 				relayKeyframeRequests(snd, s)
 			}()
 		}
-		p.sent[id] = senders
-		p.fresh = append(p.fresh, s)
+		if added {
+			p.fresh = append(p.fresh, s)
+		}
 	}
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {

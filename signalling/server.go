@@ -55,8 +55,8 @@ const (
 	DefaultMaxPlays  = 8
 )
 
-// hardReadLimit closes a connection whose message goes past it; between ReadLimit and it, the
-// message is read, dropped and answered with an error.
+// A message past ReadLimit × hardReadLimitFactor closes the connection; one between ReadLimit
+// and that is read, dropped and answered with an error.
 const hardReadLimitFactor = 4
 
 // Server serves the signalling WebSocket.
