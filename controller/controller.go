@@ -19,6 +19,7 @@ import (
 	"mediapush/internal/destination"
 	"mediapush/legs"
 	"mediapush/rooms"
+	"mediapush/signalling"
 	"mediapush/storage"
 	"mediapush/webhook"
 	"mediapush/worker"
@@ -125,6 +126,9 @@ type Controller struct {
 	// policy judges destinations; proxy enforces it for the browsers.
 	policy *destination.Policy
 	proxy  *destination.Proxy
+
+	// signalling serves the JS SDK's WebSocket over hub.
+	signalling *signalling.Server
 }
 
 // Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
@@ -177,6 +181,7 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log, policy: policy,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
+	c.signalling = newSignalling(cfg, c.svc, c.hub)
 	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
 		c.hub.Close()
 		cat.Close()
@@ -275,6 +280,7 @@ func (c *Controller) Close(ctx context.Context) error {
 	errs = append(errs, c.proxy.Close()) // the browsers are gone
 	c.stopBackground()
 	c.background.Wait()
+	c.signalling.Close()
 	c.hub.Close()
 	errs = append(errs, c.ingest.Close(), c.cat.Close())
 	return errors.Join(errs...)

@@ -27,6 +27,7 @@ func (c *Controller) roomRoutes(app, push *echo.Group) {
 	app.POST("/whep/:streamId", c.whepPlay, cors)
 	app.DELETE("/whep/:streamId/:session", c.whepEnd, cors)
 	app.GET("/rest/v2/rooms/:roomId/participants", c.participants)
+	c.signallingRoutes(app)
 	push.POST("/rooms/:roomId/recording/start", c.startRoomRecording)
 	push.POST("/rooms/:roomId/recording/stop", c.stopRoomRecording)
 }

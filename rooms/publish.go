@@ -19,6 +19,9 @@ type PublishOptions struct {
 	Name        string // display name shown by layouts
 	ScreenShare bool   // the stream is a shared screen
 	Presenter   string // for a screen share, the stream id of the presenter's camera
+	// OnDataChannel, when set, receives the data channels the publisher opens (Ant Media's
+	// SDK opens one to talk to its room).
+	OnDataChannel func(*webrtc.DataChannel)
 }
 
 // announceWait bounds the wait for the other kinds a publisher offered once its first track
@@ -52,7 +55,8 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 	if err != nil {
 		return "", "", err
 	}
-	p := &publisher{stream: s, expected: sending, started: map[webrtc.RTPCodecType]*Forwarder{}}
+	p := &publisher{stream: s, expected: sending, started: map[webrtc.RTPCodecType]*Forwarder{},
+		onDataChannel: opts.OnDataChannel}
 	answer, err = p.negotiate(h.api, offer)
 	if err != nil {
 		s.Close("the offer could not be answered")
@@ -86,6 +90,9 @@ type publisher struct {
 	videoSSRC atomic.Uint32
 	wg        sync.WaitGroup
 
+	// onDataChannel receives the data channels the publisher opens (the JS SDK's messages).
+	onDataChannel func(*webrtc.DataChannel)
+
 	mu       sync.Mutex
 	expected int                                // how many tracks the offer sends
 	started  map[webrtc.RTPCodecType]*Forwarder // the tracks relayed, by kind
@@ -99,6 +106,9 @@ func (p *publisher) negotiate(api *webrtc.API, offer string) (string, error) {
 		return "", err
 	}
 	p.pc = pc
+	if p.onDataChannel != nil {
+		pc.OnDataChannel(p.onDataChannel)
+	}
 	s := p.stream
 	s.mu.Lock()
 	s.session = newSessionID()
