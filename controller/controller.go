@@ -97,10 +97,10 @@ type Config struct {
 	// AllowedOrigins are the web origins (https://app.example.com) whose pages may call the
 	// control routes from a browser; other cross-site requests are refused.
 	AllowedOrigins []string
-	// WHIPOrigins are the web origins whose pages may publish and play with WHIP and WHEP from
-	// a browser (CORS); "*" or none: any origin. Those requests carry their own stream tokens,
-	// never cookies. This server's own pages may always.
-	WHIPOrigins []string
+	// ParticipantOrigins are the web origins whose pages may publish and play from a browser:
+	// WHIP and WHEP (CORS) and the JS SDK's WebSocket; "*" or none: any origin. Those requests
+	// carry their own stream tokens, never cookies. This server's own pages may always.
+	ParticipantOrigins []string
 	Log         zerolog.Logger
 }
 
@@ -156,7 +156,7 @@ func Open(cfg Config) (*Controller, error) {
 	if c.access, err = newAccess(cfg); err != nil {
 		return nil, err
 	}
-	if c.whipCORS, err = newWHIPCORS(cfg.WHIPOrigins); err != nil {
+	if c.whipCORS, err = newWHIPCORS(cfg.ParticipantOrigins); err != nil {
 		return nil, err
 	}
 	policy, err := openPolicy(cfg)
@@ -182,6 +182,8 @@ func Open(cfg Config) (*Controller, error) {
 	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log, policy: policy,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
 	c.signalling = newSignalling(cfg, c.svc, c.hub)
+	// SDK participants (Circle) learn isRecording from broadcastObject notifications.
+	c.svc.OnRoomRecordingChanged(c.signalling.NotifyBroadcastChanged)
 	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
 		c.hub.Close()
 		cat.Close()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,13 +21,18 @@ func (c *Controller) signallingRoutes(app *echo.Group) {
 	app.GET("/websocket", echo.WrapHandler(c.signalling))
 }
 
-// newSignalling makes the SDK's signalling server over the node's conference server. Pages
-// of the configured allowed origins may connect from there; others only from this node.
+// newSignalling makes the SDK's signalling server over the node's conference server. As with
+// WHIP and WHEP, pages of any origin may connect unless Config.ParticipantOrigins names them:
+// the socket carries stream tokens in its messages, never a cookie, so a page elsewhere gains
+// nothing it could not do with the token itself.
 func newSignalling(cfg Config, svc *Service, hub *rooms.Hub) *signalling.Server {
-	var patterns []string
-	for _, o := range cfg.AllowedOrigins {
-		if u, err := url.Parse(o); err == nil && u.Host != "" {
-			patterns = append(patterns, u.Host)
+	patterns := []string{"*"}
+	if len(cfg.ParticipantOrigins) > 0 && !slices.Contains(cfg.ParticipantOrigins, "*") {
+		patterns = nil
+		for _, o := range cfg.ParticipantOrigins {
+			if u, err := url.Parse(o); err == nil && u.Host != "" {
+				patterns = append(patterns, u.Host)
+			}
 		}
 	}
 	return signalling.New(signalling.Config{Hub: hub, Backend: signallingBackend{svc}, OriginPatterns: patterns,

@@ -52,13 +52,13 @@ func roundTrip(t *testing.T, ws *websocket.Conn, cmd map[string]any) map[string]
 }
 
 // The SDK's WebSocket is a participants' route: an API token does not close it, stream tokens
-// guard what it publishes, and pages of other origins are refused unless allowed.
+// guard what it publishes; pages of any origin connect, unless the participant origins are
+// restricted.
 func TestSignallingIsAParticipantRoute(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	c := openNode(t, func(cfg *Config) {
 		cfg.APIToken = "control-token"
 		cfg.Rooms.TokenSecret = secret
-		cfg.AllowedOrigins = []string{"https://app.example.com"}
 	})
 	ws, _, err := dialSignalling(t, c, "")
 	if err != nil {
@@ -82,10 +82,14 @@ func TestSignallingIsAParticipantRoute(t *testing.T) {
 	if m := roundTrip(t, ws, map[string]any{"command": "publish", "streamId": "s1", "mainTrack": "r1", "token": token}); m["command"] != "start" {
 		t.Errorf("publish with the room's token: %v", m)
 	}
-	if _, resp, err := dialSignalling(t, c, "https://evil.example.com"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+	if _, _, err := dialSignalling(t, c, "https://app.example.com"); err != nil {
+		t.Errorf("a page of another origin cannot connect by default: %v", err)
+	}
+	restricted := openNode(t, func(cfg *Config) { cfg.ParticipantOrigins = []string{"https://app.example.com"} })
+	if _, resp, err := dialSignalling(t, restricted, "https://evil.example.com"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a page of another origin connected (%v)", err)
 	}
-	if _, _, err := dialSignalling(t, c, "https://app.example.com"); err != nil {
+	if _, _, err := dialSignalling(t, restricted, "https://app.example.com"); err != nil {
 		t.Errorf("a page of an allowed origin cannot connect: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // (RFC 9725 asks WHIP endpoints to answer CORS preflights). By default any origin may: WHIP and
 // WHEP requests carry their own bearer token (a stream token) in the Authorization header, never
 // a cookie, so the answers allow no credentials and "*" exposes nothing a page could not fetch
-// with the token anyway. Config.WHIPOrigins restricts it to a list. The control routes keep
+// with the token anyway. Config.ParticipantOrigins restricts it to a list. The control routes keep
 // their own, stricter Origin checks (access.go).
 //
 // echo's CORS middleware is not used: it answers every OPTIONS request itself with 204, where
@@ -71,7 +71,7 @@ func (w whipCORS) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !w.allows(r, origin) {
 			return ctx.String(http.StatusForbidden, fmt.Sprintf(
-				"WHIP and WHEP requests from origin %q are refused: allow it with --whip-allowed-origin\n", origin))
+				"WHIP and WHEP requests from origin %q are refused: allow it with --participant-origin\n", origin))
 		}
 		if w.any {
 			h.Set(echo.HeaderAccessControlAllowOrigin, "*")

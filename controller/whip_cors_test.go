@@ -54,14 +54,14 @@ func TestWHIPPreflightAnyOrigin(t *testing.T) {
 }
 
 func TestWHIPPreflightRestricted(t *testing.T) {
-	c := openNode(t, func(cfg *Config) { cfg.WHIPOrigins = []string{"https://app.example.com"} })
+	c := openNode(t, func(cfg *Config) { cfg.ParticipantOrigins = []string{"https://app.example.com"} })
 	rec := c.serve(preflight("/live/whip/cam", "https://app.example.com", "POST"))
 	if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 		t.Errorf("listed origin: %d %v", rec.Code, rec.Header())
 	}
 	rec = c.serve(preflight("/live/whip/cam", otherOrigin, "POST"))
 	if rec.Code != http.StatusForbidden || rec.Header().Get("Access-Control-Allow-Origin") != "" ||
-		!strings.Contains(rec.Body.String(), "--whip-allowed-origin") {
+		!strings.Contains(rec.Body.String(), "--participant-origin") {
 		t.Errorf("origin not listed: %d %v %q", rec.Code, rec.Header(), rec.Body.String())
 	}
 	rec = c.serve(request{method: "POST", path: "/live/whip/cam", remote: remote, body: "v=0\r\n",
@@ -79,7 +79,7 @@ func TestWHIPPreflightRestricted(t *testing.T) {
 	}
 }
 
-func TestWHIPOriginsConfig(t *testing.T) {
+func TestParticipantOriginsConfig(t *testing.T) {
 	for _, bad := range []string{"app.example.com", "https://app.example.com/path", "ftp://x", "https://u@x.com"} {
 		if _, err := newWHIPCORS([]string{bad}); err == nil || !strings.Contains(err.Error(), bad) {
 			t.Errorf("%q: %v, want an error naming it", bad, err)

@@ -73,7 +73,8 @@ func (c *circleClient) definition(reply map[string]any, command string) result {
 
 // TestCircleStartRecording presses Circle's Start and Stop Recording over its own protocol,
 // in a room of two WHIP participants: the room is recorded as {room}_composite, its
-// isRecording follows, the hook hears each change and the VoD is listed under the stream.
+// isRecording follows (an SDK participant of the room is told by broadcastObject), the hook
+// hears each change and the VoD is listed under the stream.
 // The recorded page takes StreamApp's parameters.
 func TestCircleStartRecording(t *testing.T) {
 	s := startService(t, func(c *controller.Config) {
@@ -100,6 +101,7 @@ func TestCircleStartRecording(t *testing.T) {
 	s.join(t, room, member{"ann", "Ann", "red", 500}, nil)
 	s.join(t, room, member{"ben", "Ben", "blue", 900}, nil)
 
+	follower := s.followRoom(t, room)
 	circle := s.circle(t)
 	if r := circle.ask(map[string]any{"command": "ping"}); r["command"] != "pong" {
 		t.Errorf("ping: %v", r)
@@ -120,6 +122,7 @@ func TestCircleStartRecording(t *testing.T) {
 	if !s.room(room).isRecording {
 		t.Error("isRecording is false after startRecording")
 	}
+	follower.waitFor(t, true, 5*time.Second)
 	if n := heard(); n < 2 {
 		t.Errorf("the hook heard %d changes by the start's answer, want the session starting and active", n)
 	}
@@ -153,6 +156,7 @@ func TestCircleStartRecording(t *testing.T) {
 	if s.room(room).isRecording {
 		t.Error("isRecording is true after stopRecording")
 	}
+	follower.waitFor(t, false, 5*time.Second)
 	if n := heard(); n <= before {
 		t.Error("the hook did not hear the stop")
 	}

@@ -148,7 +148,7 @@ func readWHIPPage(t *testing.T, ctx context.Context, br *browser.Browser) whipPa
 // WHIP origins are restricted refuses the same page at the preflight.
 func TestWHIPBrowserOtherOrigin(t *testing.T) {
 	s := startService(t)
-	restricted := startService(t, func(c *controller.Config) { c.WHIPOrigins = []string{"https://app.example.com"} })
+	restricted := startService(t, func(c *controller.Config) { c.ParticipantOrigins = []string{"https://app.example.com"} })
 	pkg := npmPackage(t, "whip-whep")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /whip.js", func(w http.ResponseWriter, r *http.Request) {

@@ -39,8 +39,8 @@ func serve(args []string) error {
 	s3Plain := fs.Bool("s3-insecure", false, "talk to the S3 endpoint over plain HTTP")
 	hookURL := fs.String("webhook-url", "", "receiver of Recordings.Available and Session.State events (secret: MEDIAPUSH_WEBHOOK_SECRET)")
 	mixAge := fs.Duration("mix-retention", 180*24*time.Hour, "delete recordings older than this; negative keeps them")
-	var allowedHosts, allowedOrigins, whipOrigins listFlag
-	fs.Var(&whipOrigins, "whip-allowed-origin", "web origin (https://app.example.com) whose pages may publish and play with WHIP/WHEP from a browser; "+
+	var allowedHosts, allowedOrigins, participantOrigins listFlag
+	fs.Var(&participantOrigins, "participant-origin", "web origin (https://app.example.com) whose pages may publish and play from a browser (WHIP/WHEP, the JS SDK's WebSocket); "+
 		"repeatable or comma-separated (default: any origin; the requests carry their own stream tokens, not cookies)")
 	fs.Var(&allowedHosts, "allowed-host", "host name this server answers to besides IP addresses, localhost and the --public-url/--base-url hosts; repeatable or comma-separated")
 	fs.Var(&allowedOrigins, "allowed-origin", "web origin (https://app.example.com) whose pages may call the control API from a browser; repeatable or comma-separated")
@@ -85,7 +85,7 @@ func serve(args []string) error {
 		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
 		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
-		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, WHIPOrigins: whipOrigins, Log: log, Limits: limits}
+		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, ParticipantOrigins: participantOrigins, Log: log, Limits: limits}
 	cfg.Destinations.Allow = allow
 	cfg.ChromiumSwitches, cfg.ChromiumSandbox = chromiumSwitches, sandboxMode
 	cfg.Rooms.TokenSecret = []byte(secret)
