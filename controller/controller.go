@@ -101,7 +101,7 @@ type Config struct {
 	// WHIP and WHEP (CORS) and the JS SDK's WebSocket; "*" or none: any origin. Those requests
 	// carry their own stream tokens, never cookies. This server's own pages may always.
 	ParticipantOrigins []string
-	Log         zerolog.Logger
+	Log                zerolog.Logger
 }
 
 // Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
