@@ -27,6 +27,7 @@ type Player struct {
 	sent     map[string]map[*webrtc.TrackLocalStaticRTP]*webrtc.RTPSender
 	fresh    []*Stream // sent in the offer awaiting its answer: they need a keyframe once it comes
 	awaiting bool      // an offer is out; the next waits for its answer
+	started  bool      // Start was called: changes are offered
 	deadline *time.Timer
 	closed   bool
 
@@ -55,7 +56,8 @@ const answerTimeout = 30 * time.Second
 // ErrNoAnswer is the cause of a player's end when its peer does not answer in time.
 var ErrNoAnswer = errors.New("the player's peer did not answer the offer")
 
-// NewPlayer starts a player with no streams; it sends its first offer at once.
+// NewPlayer makes a player with no streams. Add the streams it begins with, then Start it:
+// its first offer carries them all.
 func (h *Hub) NewPlayer(o PlayerOptions) (*Player, error) {
 	h.mu.Lock()
 	closed := h.closed
@@ -83,8 +85,15 @@ func (h *Hub) NewPlayer(o PlayerOptions) (*Player, error) {
 	})
 	p.wg.Add(1)
 	go p.negotiate()
-	p.poke()
 	return p, nil
+}
+
+// Start sends the first offer; later changes are offered as they come.
+func (p *Player) Start() {
+	p.mu.Lock()
+	p.started = true
+	p.mu.Unlock()
+	p.poke()
 }
 
 // Done is closed when the player has ended.
@@ -99,8 +108,9 @@ func (p *Player) Add(id string) bool {
 	p.mu.Lock()
 	_, had := p.want[id]
 	p.want[id] = s
+	started := p.started
 	p.mu.Unlock()
-	if !had {
+	if !had && started {
 		p.poke()
 	}
 	return true
@@ -213,7 +223,7 @@ func (p *Player) negotiate() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		if p.closed || p.awaiting || (!first && !p.changedLocked()) {
+		if p.closed || !p.started || p.awaiting || (!first && !p.changedLocked()) {
 			p.mu.Unlock()
 			continue
 		}

@@ -36,6 +36,12 @@ func TestPlayerOffersTracksAsTheyAppear(t *testing.T) {
 	if !p.Add("late") || p.Add("nobody") {
 		t.Fatal("Add: want true for a live stream, false for none")
 	}
+	select {
+	case o := <-offers:
+		t.Fatalf("an offer before Start: %v", o.mapping)
+	case <-time.After(1500 * time.Millisecond): // longer than the player's recheck
+	}
+	p.Start()
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)

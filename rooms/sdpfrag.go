@@ -89,8 +89,10 @@ func iceCredentials(desc *webrtc.SessionDescription) (ufrag, pwd string) {
 	if desc == nil {
 		return "", ""
 	}
-	d, err := desc.Unmarshal()
-	if err != nil {
+	// Parsed from the text: desc is the connection's own, and its Unmarshal caches into it
+	// while the connection reads it.
+	d := &sdp.SessionDescription{}
+	if err := d.UnmarshalString(desc.SDP); err != nil {
 		return "", ""
 	}
 	ufrag, _ = d.Attribute("ice-ufrag")

@@ -239,8 +239,7 @@ func (f *fixture) publishOn(c *client, id, room string) *sdkPublisher {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans["sdp"].(string)}); err != nil {
 		f.t.Fatal(err)
 	}
-	p.expect("notification", "publish_started")
-	go func() { // media, so that players have something to receive
+	go func() { // media: a stream starts with its first packets, and players need something
 		seq := uint16(0)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
@@ -256,6 +255,7 @@ func (f *fixture) publishOn(c *client, id, room string) *sdkPublisher {
 		}
 	}()
 	f.t.Cleanup(func() { p.halt() })
+	p.expect("notification", "publish_started")
 	return p
 }
 

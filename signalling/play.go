@@ -118,6 +118,7 @@ func (c *conn) play(req request) error {
 		p.finish(false)
 		return refuse(defNoStream, "stream %s has just ended", id)
 	}
+	player.Start()
 	c.srv.log.Info().Str("streamId", id).Bool("room", p.room).Msg("SDK player offered")
 	return nil
 }
@@ -210,11 +211,16 @@ func (c *conn) takeCandidate(req request) error {
 	var err error
 	switch {
 	case pub != nil && pub.id == req.StreamID:
+		// A candidate may come before the offer (a client may send them as it gathers): it
+		// waits for the answer.
 		pub.mu.Lock()
 		session := pub.session
+		if session == "" && len(pub.early) < maxEarlyCandidates {
+			pub.early = append(pub.early, cand)
+		}
 		pub.mu.Unlock()
 		if session == "" {
-			return notYours("stream %s takes candidates once its offer is answered", req.StreamID)
+			return nil
 		}
 		err = c.srv.hub.AddCandidate(pub.id, session, cand)
 	case playing:

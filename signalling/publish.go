@@ -22,10 +22,15 @@ type publication struct {
 	id, room, name   string
 	timer            *time.Timer
 	mu               sync.Mutex
-	session          string // the hub's publication, once the offer is answered
-	answered, shown  bool   // answer sent; publish_started sent
-	live, done, gone bool   // the hub announced it; it ended; publish_finished sent
+	session          string                    // the hub's publication, once the offer is answered
+	answered, shown  bool                      // answer sent; publish_started sent
+	live, done, gone bool                      // the hub announced it; it ended; publish_finished sent
+	early            []webrtc.ICECandidateInit // candidates that came before the answer
 }
+
+// maxEarlyCandidates bounds the candidates kept for a publication whose offer is not answered
+// yet; a browser gathers a handful.
+const maxEarlyCandidates = 32
 
 // publish begins a publication: the server asks the client for its offer with start.
 func (c *conn) publish(req request) error {
@@ -103,7 +108,14 @@ func (c *conn) answerPublish(pub *publication, sdp string) error {
 	pub.mu.Lock()
 	pub.session = session
 	ended := pub.done
+	early := pub.early
+	pub.early = nil
 	pub.mu.Unlock()
+	for _, cand := range early {
+		if err := c.srv.hub.AddCandidate(pub.id, session, cand); err != nil {
+			c.srv.log.Debug().Err(err).Str("streamId", pub.id).Msg("candidate dropped")
+		}
+	}
 	if ended { // the connection closed meanwhile
 		c.srv.hub.Unpublish(pub.id, session) //nolint:errcheck // it may have ended by itself
 		return nil
