@@ -39,14 +39,7 @@ func defaultPublisher(t *testing.T, h *Hub, id, room string, caps []webrtc.RTPCo
 			sending = append(sending, tr)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	_, gathered := setOffer(t, pc)
 	<-gathered
 	if i, j := strings.Index(pc.LocalDescription().SDP, "VP8/90000"), strings.Index(pc.LocalDescription().SDP, "H264/90000"); len(caps) > 0 && caps[0].ClockRate == 90000 && (i < 0 || j < 0 || i > j) {
 		t.Fatalf("the client does not offer VP8 before H264:\n%s", pc.LocalDescription().SDP)
@@ -100,14 +93,7 @@ func viewCodecs(t *testing.T, h *Hub, id string, want int) []string {
 			got <- tr.Codec().MimeType
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	_, gathered := setOffer(t, pc)
 	<-gathered
 	answer, _, err := h.Play(id, pc.LocalDescription().SDP)
 	if err != nil {

@@ -80,32 +80,14 @@ func FuzzParseICEFragment(f *testing.F) {
 // credentials is an ICE restart, refused without harm to the session.
 func TestTrickleFragment(t *testing.T) {
 	h := newHub(t, nil)
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTrack(track); err != nil {
-		t.Fatal(err)
-	}
+	pc := audioClient(t)
 	connected := make(chan struct{})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
 			close(connected)
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	offer, gathered := setOffer(t, pc)
 	answer, session, err := h.Publish("tf", PublishOptions{}, offer.SDP) // before any candidate
 	if err != nil {
 		t.Fatal(err)

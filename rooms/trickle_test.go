@@ -12,18 +12,7 @@ import (
 // first offer does, then hands the publisher's candidates over one by one.
 func TestTrickleCandidates(t *testing.T) {
 	h := newHub(t, nil)
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pc.AddTrack(track); err != nil {
-		t.Fatal(err)
-	}
+	pc := audioClient(t)
 	candidates := make(chan webrtc.ICECandidateInit, 16)
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
@@ -36,13 +25,7 @@ func TestTrickleCandidates(t *testing.T) {
 			close(connected)
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	offer, _ := setOffer(t, pc)
 	answer, session, err := h.Publish("tr", PublishOptions{}, offer.SDP)
 	if err != nil {
 		t.Fatal(err)
@@ -69,4 +52,37 @@ func TestTrickleCandidates(t *testing.T) {
 			t.Fatal("the publisher did not connect with trickled candidates")
 		}
 	}
+}
+
+// audioClient is a peer connection that sends one Opus track, closed when the test ends.
+func audioClient(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTrack(track); err != nil {
+		t.Fatal(err)
+	}
+	return pc
+}
+
+// setOffer makes pc's offer and sets it: the offer holds no candidate yet; gathered is closed
+// once they are all in pc's local description.
+func setOffer(t *testing.T, pc *webrtc.PeerConnection) (offer webrtc.SessionDescription, gathered <-chan struct{}) {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered = webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	return offer, gathered
 }
