@@ -56,6 +56,8 @@ func (signallingBackend) CheckPublishID(id string) error {
 
 func (signallingBackend) CheckName(name string) error { return checkName(name) }
 
+func (signallingBackend) NewStreamID() string { return newStreamID() }
+
 func (b signallingBackend) Broadcast(ctx context.Context, id string) ([]byte, error) {
 	br, err := b.svc.Broadcast(ctx, id)
 	var se *Error

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,11 @@ func (b testBackend) CheckPublishID(id string) error {
 	}
 	return b.CheckID(id)
 }
+
+// NewStreamID numbers the ids it makes, in the shape of the service's.
+func (testBackend) NewStreamID() string { return fmt.Sprintf("joined%010d", joinedIDs.Add(1)) }
+
+var joinedIDs atomic.Int64
 
 func (testBackend) CheckName(name string) error {
 	if len(name) > 64 {

@@ -1,10 +1,6 @@
 package signalling
 
-import (
-	"crypto/rand"
-
-	"mediapush/rooms"
-)
+import "mediapush/rooms"
 
 // joinRoom enters a room: the client learns its stream id (one is made up if it gave none)
 // and who is in the room, then publishes and plays the room. With stream tokens on, the list
@@ -15,7 +11,7 @@ func (c *conn) joinRoom(req request) error {
 		return err
 	}
 	if id == "" {
-		id = newStreamID()
+		id = c.srv.cfg.Backend.NewStreamID()
 	} else if err := c.srv.cfg.Backend.CheckPublishID(id); err != nil {
 		return refuse(defInvalidStreamID, "%v", err)
 	}
@@ -91,15 +87,4 @@ func (s *Server) roomStreams(room, except string) ([]string, []streamEntry) {
 		list = append(list, streamEntry{StreamID: p.ID, StreamName: p.Name, MetaData: meta})
 	}
 	return ids, list
-}
-
-// newStreamID makes a stream id like Ant Media's generated ones.
-func newStreamID() string {
-	const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 16)
-	rand.Read(b) //nolint:errcheck // never fails
-	for i := range b {
-		b[i] = letters[int(b[i])%len(letters)]
-	}
-	return string(b)
 }

@@ -26,6 +26,8 @@ type Backend interface {
 	CheckPublishID(id string) error
 	// CheckName checks a display name.
 	CheckName(name string) error
+	// NewStreamID makes a stream id for a participant that joins a room without one.
+	NewStreamID() string
 	// Broadcast is the Broadcast JSON of a stream or a room, as the REST API shows it, or an
 	// error wrapping rooms.ErrNotFound.
 	Broadcast(ctx context.Context, id string) ([]byte, error)
