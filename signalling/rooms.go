@@ -2,6 +2,10 @@ package signalling
 
 import "mediapush/rooms"
 
+// maxJoinedRooms bounds the rooms one connection has joined at once: each is remembered
+// until it leaves.
+const maxJoinedRooms = 8
+
 // joinRoom enters a room: the client learns its stream id (one is made up if it gave none)
 // and who is in the room, then publishes and plays the room. With stream tokens on, the list
 // is sent only to a connection that showed a token for the room (joinRoom carries none).
@@ -23,8 +27,14 @@ func (c *conn) joinRoom(req request) error {
 		}
 	}
 	c.mu.Lock()
-	c.joined[room] = true
+	full := !c.joined[room] && len(c.joined) >= maxJoinedRooms
+	if !full {
+		c.joined[room] = true
+	}
 	c.mu.Unlock()
+	if full {
+		return refuse(defLimitReached, "a connection joins %d rooms at most: leave one first", maxJoinedRooms)
+	}
 	msg := roomNotification{notification: notify("joinedTheRoom", id), RoomName: room, Room: room,
 		Streams: []string{}, StreamList: []streamEntry{}}
 	if c.mayRead(room, room) == nil {

@@ -1,6 +1,7 @@
 package signalling
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -290,4 +291,22 @@ func TestPlayLimits(t *testing.T) {
 	if len(f.srv.plays) != 1 {
 		t.Errorf("%d plays after the refusals, want 1", len(f.srv.plays))
 	}
+}
+
+// A connection joins a bounded number of rooms: each is remembered until it leaves.
+func TestJoinedRoomsAreBounded(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.dial()
+	for i := range maxJoinedRooms {
+		c.send(map[string]any{"command": "joinRoom", "room": fmt.Sprintf("room%d", i), "streamId": ""})
+		if m := c.expect("notification", "joinedTheRoom"); m["streamId"] == "" {
+			t.Fatalf("joinRoom gave no stream id: %v", m)
+		}
+	}
+	c.send(map[string]any{"command": "joinRoom", "room": "one-more", "streamId": "x"})
+	if m := c.expect("error", ""); m["definition"] != defLimitReached {
+		t.Errorf("a room past the bound: %v", m)
+	}
+	c.send(map[string]any{"command": "joinRoom", "room": "room0", "streamId": "x"})
+	c.expect("notification", "joinedTheRoom")
 }
