@@ -88,6 +88,10 @@ type counters struct {
 	videoFrames, audioFrames, bytes atomic.Int64
 	lastPacket                      atomic.Int64 // unix nanoseconds
 	lost                            atomic.Int64
+	// Each track's smoothed delay from the sender's clock to arrival (nanoseconds), once
+	// sender reports time it.
+	videoDelay, audioDelay atomic.Int64
+	videoTimed, audioTimed atomic.Bool
 }
 
 // Stats is a snapshot of what a session received.
@@ -96,6 +100,14 @@ type Stats struct {
 	Bytes                    int64
 	LostPackets              int64
 	LastPacket               time.Time // zero before the first packet
+	// AVOffset is how much longer the video takes than the audio from the sender's clock to
+	// arrival here: each sample's delay is its arrival less its sender time (its RTP time
+	// mapped through the track's RTCP sender reports), smoothed over about a second. The
+	// recording places both tracks by sender time, so this is the skew of what arrives, the
+	// video encoder's backlog mostly: a player that plays as packets come sees it. Positive:
+	// video late. AVOffsetKnown is false until both tracks are timed by sender reports.
+	AVOffset      time.Duration
+	AVOffsetKnown bool
 }
 
 func newSession(srv *Server, id, secret string, cfg Config) *Session {
@@ -144,6 +156,10 @@ func (s *Session) Stats() Stats {
 	}
 	if ns := s.stats.lastPacket.Load(); ns != 0 {
 		st.LastPacket = time.Unix(0, ns)
+	}
+	if s.stats.videoTimed.Load() && s.stats.audioTimed.Load() {
+		st.AVOffset = time.Duration(s.stats.videoDelay.Load() - s.stats.audioDelay.Load())
+		st.AVOffsetKnown = true
 	}
 	return st
 }

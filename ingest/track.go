@@ -41,7 +41,12 @@ type trackReader struct {
 	held     []heldSample // samples waiting for the first sender report
 	byArrive *arrivalClock
 	lastPTS  time.Time
+	delay    time.Duration // smoothed arrival less sender time
+	timedBy  bool          // delay holds a measurement
 }
+
+// delaySmoothing weighs each sample's delay: about a second of samples make the figure.
+const delaySmoothing = 0.05
 
 type heldSample struct {
 	rtpTime uint32
@@ -238,6 +243,9 @@ func (r *trackReader) emitHeld() {
 		if ok && (at.Sub(h.arrived) > maxMappingError || h.arrived.Sub(at) > maxMappingError) {
 			ok = false
 		}
+		if ok {
+			r.noteDelay(h.arrived.Sub(at), video)
+		}
 		if !ok {
 			if r.byArrive == nil || h.arrived.Sub(r.byArrive.at(h.rtpTime)).Abs() > maxMappingError {
 				r.byArrive = &arrivalClock{rtp0: h.rtpTime, at0: h.arrived, clock: r.track.ClockRate}
@@ -253,4 +261,22 @@ func (r *trackReader) emitHeld() {
 	}
 	r.held = r.held[:0]
 	r.sess.maybeStart()
+}
+
+// noteDelay smooths one sample's delay from its sender time to its arrival into the track's
+// figure (see Stats.AVOffset).
+func (r *trackReader) noteDelay(d time.Duration, video bool) {
+	if !r.timedBy {
+		r.delay, r.timedBy = d, true
+	} else {
+		r.delay += time.Duration(delaySmoothing * float64(d-r.delay))
+	}
+	st := &r.sess.stats
+	if video {
+		st.videoDelay.Store(int64(r.delay))
+		st.videoTimed.Store(true)
+	} else {
+		st.audioDelay.Store(int64(r.delay))
+		st.audioTimed.Store(true)
+	}
 }

@@ -22,6 +22,7 @@ func (c *Config) setLimitDefaults() {
 	if c.FreeSpace == nil {
 		c.FreeSpace = FreeSpace
 	}
+	c.setCapacityDefaults()
 }
 
 // diskLow says why the data directory's free space is below the minimum, or "" when it is not.

@@ -45,6 +45,30 @@ type Limits struct {
 	// FreeSpace reports the free bytes of the file system holding a directory. Default
 	// FreeSpace.
 	FreeSpace func(dir string) (uint64, error)
+
+	// CPUBudget is how many cores the sessions may use together: a start whose expected cost
+	// would take the measured load past it is refused. Default DefaultCPUBudget(); negative:
+	// not checked.
+	CPUBudget float64
+	// MemoryBudget is how many bytes (proportional set size) the sessions may use together.
+	// Default DefaultMemoryBudget(); negative: not checked.
+	MemoryBudget int64
+	// CostInterval is how often running sessions are measured. Default DefaultCostInterval.
+	CostInterval time.Duration
+	// RampUp is how long after ACTIVE a session's measurements are taken as settled. Default
+	// DefaultRampUp.
+	RampUp time.Duration
+	// Sample measures processes. Default procstat.Take.
+	Sample Sampler
+
+	// MinFPS, MaxAVOffset and DegradedAfter are the quality every running session should keep:
+	// one that delivers fewer frames a second, or whose video is further from its audio, for
+	// longer than DegradedAfter is reported (log, OnDegraded, metrics). Defaults
+	// DefaultMinFPS, DefaultMaxAVOffset, DefaultDegradedAfter; a negative MaxAVOffset does not
+	// check the offset.
+	MinFPS        float64
+	MaxAVOffset   time.Duration
+	DegradedAfter time.Duration
 }
 
 // DefaultMaxSessions is two sessions per CPU core: each session's Chromium encodes its video in
@@ -54,14 +78,36 @@ func DefaultMaxSessions() int { return 2 * runtime.NumCPU() }
 
 // LimitError is a refusal because a configured limit is reached: the caller may try again
 // later or elsewhere.
-type LimitError struct{ Message string }
+type LimitError struct {
+	Message string
+	// Cause is what is short, for a refused start: one of the Cause constants; "" otherwise.
+	Cause string
+	// RetryAfter is when trying again may succeed; 0 when nobody can tell.
+	RetryAfter time.Duration
+}
+
+// What a start can be refused for: the fixed set of LimitError.Cause values.
+const (
+	CauseSessions = "sessions" // as many sessions as --max-sessions
+	CauseCPU      = "cpu"      // the CPU budget
+	CauseMemory   = "memory"   // the memory budget
+	CauseDisk     = "disk"     // the free disk space kept
+)
+
+// Causes lists every Cause, in a fixed order.
+var Causes = []string{CauseSessions, CauseCPU, CauseMemory, CauseDisk}
+
+// DefaultRetryAfter is what a refused start suggests waiting: about as long as a start takes
+// plus a few measurements of the load that follows.
+const DefaultRetryAfter = 30 * time.Second
 
 func (e *LimitError) Error() string { return e.Message }
 
 // admitSession refuses a session beyond the most that may run at once; max ≤ 0 is no limit.
 func admitSession(running, max int) error {
 	if max > 0 && running >= max {
-		return &LimitError{Message: fmt.Sprintf("the server runs as many sessions as it allows (%d); stop one or try again later", max)}
+		return &LimitError{Message: fmt.Sprintf("the server runs as many sessions as it allows (%d); stop one or try again later", max),
+			Cause: CauseSessions, RetryAfter: DefaultRetryAfter}
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ type session struct {
 	log     zerolog.Logger
 	workDir string
 	began   time.Time
+	// estimate is what the session was expected to cost when it was admitted.
+	estimate Cost
 
 	br    *browser.Browser
 	in    *ingest.Session

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,6 +27,9 @@ type Config struct {
 	Ingest *ingest.Server
 	// OnEvent receives every change of state of every session, in order per session.
 	OnEvent func(Event)
+	// OnDegraded, when set, is told when a running session falls below its quality targets
+	// (MinFPS, MaxAVOffset) for longer than DegradedAfter, and when it recovers.
+	OnDegraded func(Degradation)
 	// StartTimeout bounds the time from start to the first video frame. Default 30 s.
 	StartTimeout time.Duration
 	// NoMediaTimeout fails an ACTIVE session that receives nothing for this long. Default 10 s.
@@ -70,6 +74,15 @@ type Worker struct {
 
 	stopDisk chan struct{} // ends the free space watcher
 	diskDone chan struct{}
+
+	// model learns what each kind of session costs; meter measures the running ones.
+	model           *costModel
+	meter           *meter
+	stopCost        chan struct{} // ends the measurements
+	costDone        chan struct{}
+	refusals        map[string]*atomic.Int64 // refused starts by cause
+	degradedReports atomic.Int64
+	poolBrowsers    atomic.Int64
 }
 
 // New prepares the data directory. It removes browser profiles and temporary directories left
@@ -107,8 +120,13 @@ func New(cfg Config) (*Worker, error) {
 		}
 	}
 	w := &Worker{cfg: cfg, switches: switches, sandbox: sandbox, sessions: map[string]*session{},
-		stopDisk: make(chan struct{}), diskDone: make(chan struct{})}
+		stopDisk: make(chan struct{}), diskDone: make(chan struct{}),
+		model: newCostModel(), stopCost: make(chan struct{}), costDone: make(chan struct{}), refusals: refusalCounters()}
+	w.meter = newMeter(cfg.Sample, w.model, cfg.RampUp,
+		qualityTargets{minFPS: cfg.MinFPS, maxAVOffset: cfg.MaxAVOffset, after: cfg.DegradedAfter})
+	w.poolBrowsers.Store(-1)
 	go w.watchDisk()
+	go w.watchCost()
 	return w, nil
 }
 
@@ -139,12 +157,17 @@ func (w *Worker) add(job Job) (*session, error) {
 		return nil, ErrExists
 	}
 	if low != "" {
-		return nil, &LimitError{Message: low + "; no session starts until space is freed"}
+		return nil, w.refused(&LimitError{Message: low + "; no session starts until space is freed", Cause: CauseDisk, RetryAfter: DefaultRetryAfter})
 	}
 	if err := admitSession(len(w.sessions), w.cfg.MaxSessions); err != nil {
-		return nil, err
+		return nil, w.refused(err)
+	}
+	est := w.model.estimate(job)
+	if err := admitCost(job, est, w.loadLocked(), w.budget()); err != nil {
+		return nil, w.refused(err)
 	}
 	s := newSession(w, job)
+	s.estimate = est
 	w.sessions[job.StreamID] = s
 	return s, nil
 }
@@ -211,10 +234,12 @@ func (w *Worker) Close(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.closed {
 		close(w.stopDisk)
+		close(w.stopCost)
 	}
 	w.closed = true
 	w.mu.Unlock()
 	<-w.diskDone
+	<-w.costDone
 	var errs []error
 	for _, id := range w.Running() {
 		if _, err := w.Stop(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
