@@ -110,7 +110,8 @@ func (a access) hostAllowed(hostport string) bool {
 // checkHost refuses requests whose Host is not one of this server's names.
 func (c *Controller) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
-		if ctx.Path() == "/healthz" || c.access.hostAllowed(ctx.Request().Host) {
+		// Health and readiness probes come by whatever name the prober knows the node by.
+		if ctx.Path() == "/healthz" || ctx.Path() == "/readyz" || c.access.hostAllowed(ctx.Request().Host) {
 			return next(ctx)
 		}
 		return ctx.JSON(http.StatusMisdirectedRequest, failed(fmt.Sprintf(

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"mediapush/browser"
@@ -129,6 +130,8 @@ type Controller struct {
 
 	// signalling serves the JS SDK's WebSocket over hub.
 	signalling *signalling.Server
+	// metrics is the node's Prometheus registry.
+	metrics *prometheus.Registry
 }
 
 // Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
@@ -200,7 +203,7 @@ func Open(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("destination proxy: %w", err)
 	}
 	c.worker, err = worker.New(worker.Config{
-		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent,
+		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent, OnDegraded: c.svc.OnDegraded,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
 		Proxy: c.proxy.Addr(), Log: cfg.Log,
@@ -214,6 +217,7 @@ func Open(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.svc.runner = c.worker
+	c.metrics = newMetricsRegistry(c.worker)
 	if err := c.openDelivery(cfg); err != nil {
 		c.worker.Close(context.Background()) //nolint:errcheck // nothing runs yet
 		c.proxy.Close()

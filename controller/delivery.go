@@ -28,6 +28,7 @@ const DefaultDownloadTTL = 10 * time.Minute
 const (
 	EventRecordingsAvailable = "Recordings.Available"
 	EventSessionState        = "Session.State"
+	EventSessionQuality      = "Session.Quality"
 )
 
 // delivery gets finished recordings to where they are kept and tells the backend about them.
@@ -207,6 +208,19 @@ func (s *Service) stateEvent(ctx context.Context, ev worker.Event) {
 	payload := map[string]any{"streamId": ev.StreamID, "state": ev.State, "reason": ev.Reason, "at": ev.At.UnixMilli()}
 	if _, err := s.delivery.hooks.Enqueue(ctx, EventSessionState, payload); err != nil {
 		s.log.Error().Err(err).Str("streamId", ev.StreamID).Msg("webhook: queueing the state change failed")
+	}
+}
+
+// OnDegraded announces that a running session fell below its quality targets (frame rate,
+// A/V offset) for longer than allowed, or recovered; the worker has logged it.
+func (s *Service) OnDegraded(d worker.Degradation) {
+	if s.delivery.hooks == nil {
+		return
+	}
+	payload := map[string]any{"streamId": d.StreamID, "degraded": d.Degraded, "fps": d.FPS,
+		"avOffsetMs": d.AVOffset.Milliseconds(), "reason": d.Reason, "at": d.At.UnixMilli()}
+	if _, err := s.delivery.hooks.Enqueue(context.Background(), EventSessionQuality, payload); err != nil {
+		s.log.Error().Err(err).Str("streamId", d.StreamID).Msg("webhook: queueing the quality report failed")
 	}
 }
 

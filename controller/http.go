@@ -27,6 +27,8 @@ var appPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func (c *Controller) routes(e *echo.Echo) {
 	e.Use(c.checkHost)
 	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", c.ready)
+	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
 
@@ -78,6 +80,7 @@ func answer(ctx echo.Context, err error, dataID string, alwaysOK bool) error {
 	if alwaysOK && code != http.StatusInternalServerError {
 		code = http.StatusOK
 	}
+	setRetryAfter(ctx, code, err)
 	return ctx.JSON(code, failed(msg, dataID))
 }
 

@@ -27,6 +27,7 @@ func dolbyError(ctx echo.Context, err error) error {
 	if se, ok := err.(*Error); ok {
 		code, msg = se.Code, se.Message
 	}
+	setRetryAfter(ctx, code, err)
 	return ctx.JSON(code, map[string]string{"error_code": strconv.Itoa(code), "error_description": msg})
 }
 

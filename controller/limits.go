@@ -3,6 +3,10 @@ package controller
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"mediapush/worker"
 )
@@ -24,5 +28,13 @@ func limitError(err error, perResource bool) (error, bool) {
 	if perResource {
 		code = http.StatusTooManyRequests
 	}
-	return &Error{Code: code, Message: le.Message}, true
+	return &Error{Code: code, Message: le.Message, RetryAfter: le.RetryAfter}, true
+}
+
+// setRetryAfter tells a client refused for want of capacity when to try again.
+func setRetryAfter(ctx echo.Context, code int, err error) {
+	var se *Error
+	if (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) && errors.As(err, &se) && se.RetryAfter > 0 {
+		ctx.Response().Header().Set("Retry-After", strconv.Itoa(int(se.RetryAfter.Round(time.Second)/time.Second)))
+	}
 }

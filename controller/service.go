@@ -59,6 +59,8 @@ type Service struct {
 type Error struct {
 	Code    int
 	Message string
+	// RetryAfter, when set, is sent as Retry-After with a 503 or 429: when trying again may work.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -84,6 +84,9 @@ func startServiceOn(t testing.TB, data string, options ...func(*controller.Confi
 	// pushes, webhook receivers, fake S3. A node refuses loopback by default, so the suite
 	// allows it; withDefaultDestinations takes the allowance away.
 	cfg.Destinations.Allow = []string{"127.0.0.0/8", "::1"}
+	// The suite runs sessions side by side on a small shared machine to test features, not
+	// capacity: admission by cost is off but where a test sets a budget (capacity_test.go).
+	cfg.Limits.CPUBudget, cfg.Limits.MemoryBudget = -1, -1
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -55,7 +55,7 @@ func TestAdmitCost(t *testing.T) {
 // refused at once and counted; readiness says the same; the slot frees when the first ends.
 func TestWorkerCostAdmission(t *testing.T) {
 	free := uint64(10 << 30)
-	w := newTestWorker(t, Config{Limits: Limits{MinFreeDisk: -1, CPUBudget: 1.05, MemoryBudget: 8 << 30}}, &free)
+	w := newTestWorker(t, Config{Limits: Limits{MinFreeDisk: -1, CPUBudget: 1.5, MemoryBudget: 8 << 30}}, &free)
 	if err := w.Ready(job720("probe")); err != nil {
 		t.Fatalf("an idle node is not ready: %v", err)
 	}
@@ -64,9 +64,9 @@ func TestWorkerCostAdmission(t *testing.T) {
 	}
 	_, err := w.add(job720("second", recorder.MP4))
 	var le *LimitError
-	want := "not enough CPU: 0.7 of 1.05 cores in use, a 1280x720 session needs about 0.7; try again later or on another node"
+	want := "not enough CPU: 1 of 1.5 cores in use, a 1280x720 session needs about 1; try again later or on another node"
 	if !errors.As(err, &le) || le.Cause != CauseCPU || le.Message != want {
-		t.Fatalf("second 720p session on a budget of 1.05 cores: %v", err)
+		t.Fatalf("second 720p session on a budget of 1.5 cores: %v", err)
 	}
 	if _, err := w.get("second"); !errors.Is(err, ErrNotFound) {
 		t.Error("the refused session is registered")
@@ -79,7 +79,7 @@ func TestWorkerCostAdmission(t *testing.T) {
 		t.Errorf("refusals: %v", r.Refused)
 	}
 	if len(r.Sessions) != 1 || r.Sessions[0].StreamID != "first" || r.Sessions[0].State != Starting ||
-		r.Load.Cores < 0.69 || r.Load.Cores > 0.71 || r.Budget.Cores != 1.05 || r.PoolBrowsers != -1 {
+		r.Load.Cores < 0.99 || r.Load.Cores > 1.01 || r.Budget.Cores != 1.5 || r.PoolBrowsers != -1 {
 		t.Errorf("load report: %+v", r)
 	}
 	w.SetPoolSize(3)

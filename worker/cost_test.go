@@ -34,8 +34,8 @@ func TestKindOf(t *testing.T) {
 
 func TestPriorCost(t *testing.T) {
 	c := priorCost(job720("a", recorder.MP4))
-	if c.Cores < 0.69 || c.Cores > 0.71 || c.Bytes != 450<<20 {
-		t.Errorf("720p prior %+v, want 0.7 core and 450 MiB", c)
+	if c.Cores < 0.99 || c.Cores > 1.01 || c.Bytes != 450<<20 {
+		t.Errorf("720p prior %+v, want 1 core and 450 MiB", c)
 	}
 	small, big := priorCost(Job{Width: 640, Height: 360}), priorCost(Job{Width: 1920, Height: 1080})
 	if !(small.Cores < c.Cores && c.Cores < big.Cores && small.Bytes < c.Bytes && c.Bytes < big.Bytes) {

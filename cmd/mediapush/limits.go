@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -19,6 +20,9 @@ type limitsFlags struct {
 	length                                               *time.Duration
 	minFree                                              *string
 	readTimeout, idleTimeout                             *time.Duration
+	cpuBudget, minFPS                                    *float64
+	memoryBudget                                         *string
+	degradedAfter, maxAVOffset                           *time.Duration
 }
 
 func limitFlags(fs *flag.FlagSet) limitsFlags {
@@ -36,12 +40,20 @@ func limitFlags(fs *flag.FlagSet) limitsFlags {
 			"most webhook events waiting for delivery; past it the oldest is dropped (logged); 0: no limit"),
 		readTimeout: fs.Duration("http-read-timeout", 30*time.Second, "longest time to read a request, body included"),
 		idleTimeout: fs.Duration("http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open"),
+		cpuBudget: fs.Float64("cpu-budget", worker.DefaultCPUBudget(),
+			"cores the sessions may use together: a start that would take the measured load past it is refused (default: the machine's cores less 10%, at least 0.2); 0: not checked"),
+		memoryBudget: fs.String("memory-budget", humanize.IBytes(uint64(max(worker.DefaultMemoryBudget(), 0))),
+			"memory the sessions may use together, e.g. 8GiB (default: 80% of the memory available at start); 0: not checked"),
+		minFPS: fs.Float64("min-fps", worker.DefaultMinFPS, "frames a second below which a running session is reported as degraded"),
+		maxAVOffset: fs.Duration("max-av-offset", worker.DefaultMaxAVOffset,
+			"how far a running session's video may lag or lead its audio before it is reported as degraded; 0: not checked"),
+		degradedAfter: fs.Duration("degraded-after", worker.DefaultDegradedAfter, "how long a session stays below --min-fps or --max-av-offset before it is reported"),
 	}
 }
 
 // offIfZero turns a flag's 0 ("no limit") into the configuration's negative "no limit", whose 0
 // means the default.
-func offIfZero[T int | int64 | time.Duration](v T) T {
+func offIfZero[T int | int64 | float64 | time.Duration](v T) T {
 	if v == 0 {
 		return -1
 	}
@@ -65,9 +77,24 @@ func (f limitsFlags) limits() (controller.Limits, error) {
 	if *f.readTimeout <= 0 || *f.idleTimeout <= 0 {
 		return controller.Limits{}, fmt.Errorf("--http-read-timeout and --http-idle-timeout must be positive")
 	}
+	memBudget, err := humanize.ParseBytes(*f.memoryBudget)
+	if err != nil {
+		return controller.Limits{}, fmt.Errorf("--memory-budget %q: a size like 8GiB or 512MiB", *f.memoryBudget)
+	}
+	if math.IsNaN(*f.cpuBudget) || math.IsInf(*f.cpuBudget, 0) || *f.cpuBudget < 0 {
+		return controller.Limits{}, fmt.Errorf("--cpu-budget %v: a number of cores, 0 (not checked) or more", *f.cpuBudget)
+	}
+	if math.IsNaN(*f.minFPS) || *f.minFPS <= 0 || *f.minFPS > 240 {
+		return controller.Limits{}, fmt.Errorf("--min-fps %v: frames a second, more than 0", *f.minFPS)
+	}
+	if *f.maxAVOffset < 0 || *f.degradedAfter <= 0 {
+		return controller.Limits{}, fmt.Errorf("--max-av-offset must be 0 (not checked) or more, --degraded-after positive")
+	}
 	return controller.Limits{
 		MaxSessions: offIfZero(*f.sessions), MaxSessionLength: offIfZero(*f.length), MaxPushes: offIfZero(*f.pushes),
 		MinFreeDisk: offIfZero(int64(min(minFree, 1<<62))),
+		CPUBudget:   offIfZero(*f.cpuBudget), MemoryBudget: offIfZero(int64(min(memBudget, 1<<62))),
+		MinFPS: *f.minFPS, MaxAVOffset: offIfZero(*f.maxAVOffset), DegradedAfter: *f.degradedAfter,
 	}, nil
 }
 

@@ -46,8 +46,22 @@ func TestLimitFlags(t *testing.T) {
 		t.Errorf("--min-free-disk 0 checks: %+v", l)
 	}
 
+	if l.CPUBudget != worker.DefaultCPUBudget() || l.MinFPS != worker.DefaultMinFPS || l.MaxAVOffset != worker.DefaultMaxAVOffset ||
+		l.DegradedAfter != worker.DefaultDegradedAfter {
+		t.Errorf("capacity defaults: %+v", l)
+	}
+	f, _ = parseLimits(t, "--cpu-budget", "1.5", "--memory-budget", "2GiB", "--degraded-after", "8s", "--max-av-offset", "0")
+	if l, _ = f.limits(); l.CPUBudget != 1.5 || l.MemoryBudget != 2<<30 || l.DegradedAfter != 8*time.Second || l.MaxAVOffset >= 0 {
+		t.Errorf("1.5 cores, 2GiB, 8s, no A/V check: %+v", l)
+	}
+	f, _ = parseLimits(t, "--cpu-budget", "0", "--memory-budget", "0")
+	if l, _ = f.limits(); l.CPUBudget >= 0 || l.MemoryBudget >= 0 {
+		t.Errorf("budgets of 0 check: %+v", l)
+	}
+
 	for _, c := range [][]string{
 		{"--min-free-disk", "lots"}, {"--max-pushes", "-2"}, {"--max-session-length", "-1s"}, {"--http-read-timeout", "0s"},
+		{"--cpu-budget", "-1"}, {"--cpu-budget", "NaN"}, {"--memory-budget", "much"}, {"--min-fps", "0"}, {"--degraded-after", "0s"},
 	} {
 		if _, err := parseLimits(t, c...); err == nil || !strings.Contains(err.Error(), c[0]) {
 			t.Errorf("%v: %v, want an error naming %s", c, err, c[0])

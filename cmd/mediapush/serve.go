@@ -22,6 +22,8 @@ import (
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", ":5080", "address of the HTTP API")
+	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without credentials on this address, e.g. 127.0.0.1:9090 "+
+		"(the API's /metrics needs the control API's access)")
 	data := fs.String("data", "./data", "directory for recordings, the catalog and temporary files")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	startTimeout := fs.Duration("start-timeout", 30*time.Second, "longest a start call may take (page load to first frame)")
@@ -119,8 +121,22 @@ func serve(args []string) error {
 		return err
 	}
 	srv := lim.server(c.Handler())
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	var metricsSrv *http.Server
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			srv.Close()
+			c.Close(context.Background())
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", c.MetricsHandler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+		go func() { served <- metricsSrv.Serve(mln) }()
+		log.Info().Str("addr", mln.Addr().String()).Msg("metrics serving, without credentials")
+	}
 	control := "callers on this machine only (set MEDIAPUSH_API_TOKEN to open it to others)"
 	if cfg.APIToken != "" || len(cfg.RESTJWTSecret) > 0 {
 		control = "callers with the API token"
@@ -134,6 +150,10 @@ func serve(args []string) error {
 	case sig := <-stop:
 		log.Info().Str("signal", sig.String()).Msg("stopping: finishing every session")
 	case err := <-served:
+		srv.Close()
+		if metricsSrv != nil {
+			metricsSrv.Close()
+		}
 		c.Close(context.Background())
 		return err
 	}
@@ -143,6 +163,9 @@ func serve(args []string) error {
 	err = c.Close(ctx)
 	if serr := srv.Shutdown(ctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Close() //nolint:errcheck // nothing is left to serve
 	}
 	log.Info().Msg("mediapush stopped")
 	return err
