@@ -158,7 +158,7 @@ func (m *meter) update(now time.Time, probes []probe, overloaded bool) []Degrada
 			s = &measured{}
 			m.sessions[p.streamID] = s
 		}
-		m.measure(s, p, now, selfShare)
+		m.measure(s, p, now, selfShare, overloaded)
 		if d, ok := s.quality.check(p.streamID, now, s.fps, s.fpsOK, p.media, p.state == Active && m.rampedUp(p, now), overloaded, m.quality); ok {
 			reports = append(reports, d)
 		}
@@ -175,8 +175,10 @@ func (m *meter) rampedUp(p probe, now time.Time) bool {
 	return !p.activeAt.IsZero() && now.Sub(p.activeAt) >= m.rampUp
 }
 
-// measure takes one sample of a session's processes and media.
-func (m *meter) measure(s *measured, p probe, now time.Time, selfShare Cost) {
+// measure takes one sample of a session's processes and media. A session starved of CPU
+// measures what it got, not what it needs: while the node is overloaded, or the session
+// misses its targets, its kind learns nothing from it.
+func (m *meter) measure(s *measured, p probe, now time.Time, selfShare Cost, overloaded bool) {
 	s.media = p.media
 	if !s.prevAt.IsZero() && p.state == Active {
 		if dt := now.Sub(s.prevAt).Seconds(); dt > 0 {
@@ -206,7 +208,7 @@ func (m *meter) measure(s *measured, p probe, now time.Time, selfShare Cost) {
 	}
 	s.prev, s.prevShared = cur, sharedBy
 	s.learning = p.state == Active && m.rampedUp(p, now)
-	if s.learning && s.ok {
+	if s.learning && s.ok && !overloaded && s.quality.below.IsZero() {
 		m.model.learn(p.kind, s.cost)
 	}
 }

@@ -168,3 +168,24 @@ func TestMeterIgnoresRampUp(t *testing.T) {
 		t.Errorf("starting session's figures: %+v", f)
 	}
 }
+
+// TestMeterLearnsNothingWhenStarved: sessions on an overloaded node measure the CPU they got,
+// not what they need; their kind keeps what it knew.
+func TestMeterLearnsNothingWhenStarved(t *testing.T) {
+	procs := &fakeProcs{cpu: map[int]time.Duration{10: 0}, pss: map[int]int64{10: 1 << 10}}
+	model := newCostModel()
+	m := newMeter(procs.take, model, 10*time.Second, qualityTargets{minFPS: 29, after: 5 * time.Second})
+	t0 := time.Unix(1000, 0)
+	j := job720("s1")
+	p := probe{streamID: "s1", kind: kindOf(j), state: Active, activeAt: t0.Add(-time.Minute), pids: []int{10}, sharedBy: 1}
+	for i := range 10 {
+		m.update(t0.Add(time.Duration(i)*2*time.Second), []probe{p}, true)
+		procs.cpu[10] += time.Second
+	}
+	if got := model.estimate(j); got != priorCost(j) {
+		t.Errorf("learnt while overloaded: %+v", got)
+	}
+	if f, _ := m.view("s1"); f.Cost.Cores < 0.49 || f.Cost.Cores > 0.51 {
+		t.Errorf("the session's own figures are still measured: %+v", f.Cost)
+	}
+}

@@ -118,9 +118,14 @@ func (w *Worker) measure(now time.Time) {
 	for _, s := range running {
 		probes = append(probes, s.probe())
 	}
-	budget := w.budget()
+	// Overloaded: the sessions use the whole CPU budget, or, where it is not checked, the
+	// cores a default budget would give them.
+	capacity := w.budget().Cores
+	if capacity <= 0 {
+		capacity = DefaultCPUBudget()
+	}
 	w.mu.Lock()
-	overloaded := budget.Cores > 0 && w.measuredCoresLocked() >= budget.Cores
+	overloaded := w.measuredCoresLocked() >= capacity
 	w.mu.Unlock()
 	for _, d := range w.meter.update(now, probes, overloaded) {
 		w.reportQuality(d)

@@ -68,7 +68,7 @@ func (q *qualityWatch) check(streamID string, now time.Time, fps float64, fpsKno
 		if why != "" {
 			why += " and "
 		}
-		why += fmt.Sprintf("its video is %s from its audio, more than %s", avOffsetText(m.avOffset), t.maxAVOffset)
+		why += fmt.Sprintf("has its video %s from its audio, more than %s", avOffsetText(m.avOffset), t.maxAVOffset)
 	}
 	d := Degradation{StreamID: streamID, At: now, FPS: fps}
 	if m.avKnown {

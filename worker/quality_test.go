@@ -45,7 +45,7 @@ func TestQualityWatch(t *testing.T) {
 	step(18, 30, late)
 	step(20, 30, late)
 	d, ok = step(24, 30, late)
-	if !ok || !d.Degraded || !strings.Contains(d.Reason, "its video is 35ms late from its audio, more than 20ms") || d.AVOffset != 35*time.Millisecond {
+	if !ok || !d.Degraded || !strings.Contains(d.Reason, "the session has its video 35ms late from its audio, more than 20ms for 6s") || d.AVOffset != 35*time.Millisecond {
 		t.Errorf("late video: %+v %v", d, ok)
 	}
 }
