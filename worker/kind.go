@@ -82,13 +82,14 @@ func kindOf(job Job) Kind {
 // The prior cost of a session, before any of its kind has been measured: a 1280x720 page
 // animating at 30 frames a second takes its Chromium and mediapush about 1 core (1.03-1.11
 // measured on Chromium 156 with two cores: rendering, copying the captured frames, OpenH264)
-// and 450 MiB; part of both is per frame whatever its size, the rest grows with the pixels. A
-// room's layout page also decodes every participant's video: about half as much again. The
-// prior errs high: until a kind is measured, two sessions started together must not both
-// be admitted to a node that has room for one.
+// and 450 MiB. Most of the CPU is per frame whatever its size (1920x1080 measured about 1.3
+// times 1280x720's), the rest grows with the pixels. A room's layout page also decodes every
+// participant's video: about half as much again. The prior errs high: until a kind is
+// measured, two sessions started together must not both be admitted to a node that has room
+// for one.
 const (
-	priorFixedCores    = 0.3
-	priorCoresPer720p  = 0.7
+	priorFixedCores    = 0.6
+	priorCoresPer720p  = 0.4
 	priorFixedBytes    = 250 << 20
 	priorBytesPer720p  = 200 << 20
 	priorCompositeCost = 1.5

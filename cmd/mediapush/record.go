@@ -59,7 +59,8 @@ func record(args []string) error {
 		return err
 	}
 	defer in.Close()
-	w, err := worker.New(worker.Config{DataDir: tmp, Ingest: in, Log: log})
+	// One session, asked for by hand: no budget to admit it by.
+	w, err := worker.New(worker.Config{DataDir: tmp, Ingest: in, Log: log, Limits: worker.Limits{CPUBudget: -1, MemoryBudget: -1}})
 	if err != nil {
 		return err
 	}
