@@ -48,6 +48,8 @@ fi
 
 warm=6 win=$((secs - 10))
 # fps: video frames over the file's duration, and over its steady middle (5 s to secs-5 s).
+# brief: a treecost.py answer without its stderr tail (the failing run's last words are kept).
+brief() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d.pop("stderr_tail"); print(json.dumps(d if d["rc"]==0 else {**d,"stderr_tail":t}))' "$1"; }
 fps() {
   ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" |
     awk -v end="$((secs - 5))" -v dur="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$1")" \
@@ -58,11 +60,11 @@ for r in $(seq 1 "$rounds"); do
   a=$(python3 "$here/treecost.py" "$warm" "$win" -- "$mp" record "$url" -o "$out/mp$r.mp4" --width 1280 --height 720 --duration "${secs}s")
   fa=$(fps "$out/mp$r.mp4")
   echo "{\"who\": \"mediapush\", \"round\": $r, \"cost\": $a, \"file\": $fa}" >>"$results"
-  echo "mediapush      round $r: $a $fa"
+  echo "mediapush      round $r: $(brief "$a") $fa"
   b=$(python3 "$here/treecost.py" "$warm" "$win" -- "$here/xvfb_baseline.sh" "$url" "$out/xv$r.mp4" "$secs" 1280 720 "$preset")
   fb=$(fps "$out/xv$r.mp4")
   echo "{\"who\": \"baseline\", \"round\": $r, \"cost\": $b, \"file\": $fb}" >>"$results"
-  echo "xvfb+x264 $preset round $r: $b $fb"
+  echo "xvfb+x264 $preset round $r: $(brief "$b") $fb"
 done
 
 python3 - "$results" "$preset" <<'EOF'
