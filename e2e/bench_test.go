@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"mediapush/controller"
 	"mediapush/internal/procstat"
 	"mediapush/internal/rtmptest"
 )
@@ -110,6 +111,63 @@ func BenchmarkSessionOutputs(b *testing.B) {
 		b.ReportMetric(procstat.Cores(fa, fz), "ffmpeg-cores")
 		if r := s.stop(id); !r.Success {
 			b.Fatalf("stop: %s", r.msg())
+		}
+	}
+}
+
+// BenchmarkConcurrentSessions runs N 1280x720 sessions of the animated test page at once, for
+// N = 1 to 4, and reports the lowest and mean frame rate received among them over
+// benchWindow, with the CPU and memory of all of them. The largest N whose "min-fps" stays at
+// 29 or more is what the machine holds at full rate. One N alone:
+//
+//	go test -run '^$' -bench 'ConcurrentSessions/sessions=3' -benchtime 1x ./e2e/
+func BenchmarkConcurrentSessions(b *testing.B) {
+	for n := 1; n <= 4; n++ {
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				measureConcurrent(b, n)
+			}
+		})
+	}
+}
+
+func measureConcurrent(b *testing.B, n int) {
+	s := startService(b, func(c *controller.Config) { c.Limits.MaxSessions = n })
+	ids := make([]string, n)
+	for j := range ids {
+		ids[j] = fmt.Sprintf("concurrent-%d", j)
+		r := s.start(ids[j], map[string]any{"url": s.page("test-pattern.html"), "width": 1280, "height": 720, "recordType": "mp4"})
+		if !r.Success {
+			b.Fatalf("start %d of %d: %s", j+1, n, r.msg())
+		}
+	}
+	time.Sleep(benchRamp)
+	self := os.Getpid()
+	all := append(procstat.Matching(s.data+"/tmp/"), self)
+	f0 := make([]int64, n)
+	for j, id := range ids {
+		p, _ := s.ctl.Progress(id)
+		f0[j] = int64(p.VideoFrames)
+	}
+	a := procstat.Take(all...)
+	time.Sleep(benchWindow)
+	z := procstat.Take(all...)
+	minFPS, sum := 0.0, 0.0
+	for j, id := range ids {
+		p, _ := s.ctl.Progress(id)
+		fps := float64(int64(p.VideoFrames)-f0[j]) / benchWindow.Seconds()
+		if j == 0 || fps < minFPS {
+			minFPS = fps
+		}
+		sum += fps
+	}
+	b.ReportMetric(minFPS, "min-fps")
+	b.ReportMetric(sum/float64(n), "mean-fps")
+	b.ReportMetric(procstat.Cores(a, z), "cores")
+	b.ReportMetric(float64(z.PSSKiB)/1024, "MB-pss")
+	for _, id := range ids {
+		if r := s.stop(id); !r.Success {
+			b.Fatalf("stop %s: %s", id, r.msg())
 		}
 	}
 }

@@ -17,6 +17,22 @@ function preferCodec(transceiver, kind, mime) {
   transceiver.setCodecPreferences(wanted);
 }
 
+// keepSizeAndRate has the sender never trade resolution or frame rate for bitrate or CPU: a
+// recording must keep the size and rate asked for; only the encoder's quantiser may give. Older
+// Chromium knows only 'maintain-resolution' (which may drop frames when the CPU is short).
+async function keepSizeAndRate(sender) {
+  for (const pref of ['maintain-framerate-and-resolution', 'maintain-resolution']) {
+    const params = sender.getParameters();
+    params.degradationPreference = pref;
+    try {
+      await sender.setParameters(params);
+      return;
+    } catch (err) {
+      if (pref === 'maintain-resolution') throw err;
+    }
+  }
+}
+
 function iceGatheringDone(peer) {
   return new Promise(resolve => {
     if (peer.iceGatheringState === 'complete') return resolve();
@@ -37,14 +53,22 @@ async function publish(streamId, opts) {
   pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
   for (const track of stream.getTracks()) {
     const video = track.kind === 'video';
-    if (video) track.contentHint = 'detail'; // keep resolution; 'motion' lets the encoder shrink the picture
+    // 'motion' has the encoder treat the tab as camera video. A tab capture is screen content
+    // by default, for which OpenH264 searches every frame for repeated blocks (text, scrolling):
+    // at 1280x720@30 that took the offscreen document 0.33-0.37 core, against 0.19 as camera
+    // video (bitrate 2.3 instead of 1.1 Mbit/s, well under maxBitrate). The resolution is held
+    // by the degradation preference below, set before the first frame is encoded.
+    if (video) track.contentHint = 'motion';
     const transceiver = pc.addTransceiver(track, {
       direction: 'sendonly',
       streams: [stream],
       sendEncodings: [video ? {maxBitrate: opts.videoBitrate, maxFramerate: opts.frameRate}
                             : {maxBitrate: opts.audioBitrate}],
     });
-    if (video) preferCodec(transceiver, 'video', 'video/' + opts.videoCodec);
+    if (video) {
+      preferCodec(transceiver, 'video', 'video/' + opts.videoCodec);
+      await keepSizeAndRate(transceiver.sender);
+    }
   }
   await pc.setLocalDescription(await pc.createOffer());
   await iceGatheringDone(pc);
@@ -55,13 +79,8 @@ async function publish(streamId, opts) {
   });
   if (!resp.ok) throw new Error(`ingest refused the offer: HTTP ${resp.status} ${await resp.text()}`);
   await pc.setRemoteDescription({type: 'answer', sdp: await resp.text()});
-  // Never trade resolution for frame rate or bitrate: a recording must keep the size asked for.
   for (const sender of pc.getSenders()) {
-    if (sender.track && sender.track.kind === 'video') {
-      const params = sender.getParameters();
-      params.degradationPreference = 'maintain-resolution';
-      await sender.setParameters(params);
-    }
+    if (sender.track && sender.track.kind === 'video') await keepSizeAndRate(sender);
   }
   return stream.getTracks().map(t => ({kind: t.kind, settings: t.getSettings()}));
 }
