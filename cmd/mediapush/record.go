@@ -59,10 +59,12 @@ func record(args []string) error {
 		return err
 	}
 	defer in.Close()
+	// One session: no browser is launched ahead of it (Browsers.Warm 0).
 	w, err := worker.New(worker.Config{DataDir: tmp, Ingest: in, Log: log})
 	if err != nil {
 		return err
 	}
+	defer w.Close(context.Background()) //nolint:errcheck // the session is stopped below; this closes the browser
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
