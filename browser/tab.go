@@ -111,7 +111,14 @@ func (t *Tab) watch() {
 	case <-t.b.Dead():
 		t.die(t.b.Err())
 	case <-t.ctx.Done():
-		t.die(fmt.Errorf("%w: the page's tab closed", ErrCrashed))
+		// When the browser process dies, its tabs' contexts can end a moment before the
+		// browser's death is noticed: name the browser then, not the tab.
+		select {
+		case <-t.b.Dead():
+			t.die(t.b.Err())
+		case <-time.After(time.Second):
+			t.die(fmt.Errorf("%w: the page's tab closed", ErrCrashed))
+		}
 	case <-t.dead:
 	}
 }
