@@ -59,8 +59,10 @@ type Browser struct {
 	deadOnce sync.Once
 	deadErr  error
 
-	mu   sync.Mutex
-	tabs int // open tabs, for Processes
+	mu        sync.Mutex
+	tabs      int  // open tabs of sessions, for Processes
+	spare     *Tab // a tab made ahead for the next session (see prepareSpare)
+	preparing bool // the spare is being made
 
 	closeOnce sync.Once
 }

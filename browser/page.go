@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -93,7 +94,8 @@ func (t *Tab) loadFailure(pageURL string, err error) error {
 // browser UI inside the window, so the window size alone leaves a shorter viewport. Each tab
 // has a window of its own, so the sizes of other sessions are not affected.
 func (t *Tab) fitViewport(ctx context.Context) error {
-	w, h := t.opts.Width, t.opts.Height
+	o := t.options()
+	w, h := o.Width, o.Height
 	var got [2]int
 	for try := 0; try < 10; try++ {
 		win, err := chromedp.CallBrowser(ctx, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: t.targetID})
@@ -133,7 +135,7 @@ type CaptureOptions struct {
 func (t *Tab) StartCapture(ctx context.Context, o CaptureOptions) error {
 	ctx, stop := t.bind(ctx)
 	defer stop()
-	worker, err := t.extensionWorker(ctx)
+	wctx, err := t.captureWorker(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,16 +146,6 @@ func (t *Tab) StartCapture(ctx context.Context, o CaptureOptions) error {
 	if err != nil {
 		return err
 	}
-	// The extension runs once per browser context: this worker is the tab's own. It stays
-	// attached until the tab closes; detaching leaves it running (closing its target would
-	// end the service worker).
-	wctx, cancel := chromedp.NewContext(t.b.ctx, chromedp.WithTargetID(worker), chromedp.WithDetachOnCancel())
-	t.mu.Lock()
-	if t.cancelWorker != nil {
-		t.cancelWorker()
-	}
-	t.cancelWorker = cancel
-	t.mu.Unlock()
 	callCtx, stopCall := withCancelOf(wctx, ctx)
 	defer stopCall()
 	if _, _, err := evaluate(callCtx, "startCapture("+string(arg)+")", false); err != nil {
@@ -161,6 +153,63 @@ func (t *Tab) StartCapture(ctx context.Context, o CaptureOptions) error {
 			return dead
 		}
 		return fmt.Errorf("start tab capture: %w", err)
+	}
+	return nil
+}
+
+// captureWorker attaches to the capture extension's service worker of the tab's browser
+// context, once: the extension runs once per browser context, so this worker is the tab's own.
+// It stays attached until the tab closes; detaching leaves it running (closing its target would
+// end the service worker).
+func (t *Tab) captureWorker(ctx context.Context) (context.Context, error) {
+	t.mu.Lock()
+	wctx := t.worker
+	t.mu.Unlock()
+	if wctx != nil {
+		return wctx, nil
+	}
+	id, err := t.extensionWorker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := chromedp.NewContext(t.b.ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	// The first Run attaches, and the target's events are read for as long as its context
+	// lives: it must be the long-lived one, with the caller's deadline around it.
+	attached := make(chan error, 1)
+	go func() {
+		_, err := chromedp.Call(wctx, runtime.Enable, cdp.Empty{})
+		attached <- err
+	}()
+	select {
+	case err = <-attached:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("attach to the capture extension: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.worker != nil { // attached meanwhile
+		cancel()
+		return t.worker, nil
+	}
+	t.worker, t.cancelWorker = wctx, cancel
+	return wctx, nil
+}
+
+// prepareCapture starts what a capture needs before the page is known: the extension's service
+// worker of the tab's context, attached, and its offscreen document.
+func (t *Tab) prepareCapture(ctx context.Context) error {
+	wctx, err := t.captureWorker(ctx)
+	if err != nil {
+		return err
+	}
+	callCtx, stop := withCancelOf(wctx, ctx)
+	defer stop()
+	if _, _, err := evaluate(callCtx, "offscreenDocument()", false); err != nil {
+		return fmt.Errorf("prepare tab capture: %w", err)
 	}
 	return nil
 }

@@ -62,8 +62,9 @@ func (b pooledBrowser) Close() {
 	os.RemoveAll(b.dir)
 }
 
-// launch starts a browser with switches in a directory of its own.
-func (p *Pool) launch(ctx context.Context, switches map[string]any) (chromium, error) {
+// launch starts a browser with switches in a directory of its own. A shared one makes a tab
+// ahead for its first session at once.
+func (p *Pool) launch(ctx context.Context, own bool, switches map[string]any) (chromium, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.LaunchTimeout)
 	defer cancel()
 	suffix := make([]byte, 4)
@@ -78,6 +79,9 @@ func (p *Pool) launch(ctx context.Context, switches map[string]any) (chromium, e
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
+	}
+	if !own {
+		go b.prepareSpare()
 	}
 	return pooledBrowser{b, dir}, nil
 }
@@ -102,13 +106,18 @@ func (p *Pool) NewTab(ctx context.Context, r TabRequest) (*Tab, error) {
 		return nil, err
 	}
 	b := m.b.(pooledBrowser).Browser
-	t, err := b.NewTab(ctx, r.TabOptions)
-	if err != nil {
-		// A browser that could not open a tab takes no more: something is wrong with it.
-		p.core.release(m, b.Err() == nil)
-		return nil, err
+	t := b.takeSpare(r.TabOptions)
+	if t == nil {
+		if t, err = b.NewTab(ctx, r.TabOptions); err != nil {
+			// A browser that could not open a tab takes no more: something is wrong with it.
+			p.core.release(m, b.Err() == nil)
+			return nil, err
+		}
 	}
 	t.release = func(broken bool) { p.core.release(m, broken) }
+	if !own && p.core.takesMore(m) {
+		go b.prepareSpare()
+	}
 	return t, nil
 }
 

@@ -56,8 +56,9 @@ type chromium interface {
 	Close()
 }
 
-// launchFunc starts a browser with the caller's switches (nil: the pool's defaults).
-type launchFunc func(ctx context.Context, switches map[string]any) (chromium, error)
+// launchFunc starts a browser, shared or one session's own, with the caller's switches (nil:
+// the pool's defaults).
+type launchFunc func(ctx context.Context, own bool, switches map[string]any) (chromium, error)
 
 // member is a browser of the pool, running or being launched.
 type member struct {
@@ -146,7 +147,7 @@ func (c *poolCore) acquireOwn(ctx context.Context, switches map[string]any) (*me
 	if closed {
 		return nil, errPoolClosed
 	}
-	b, err := c.launch(ctx, switches)
+	b, err := c.launch(ctx, true, switches)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +193,13 @@ func (c *poolCore) hasRoom(m *member) bool {
 	return !m.gone && !m.own && !m.retiring && m.tabs < c.set.TabsPerBrowser
 }
 
+// takesMore says whether m can take another session.
+func (c *poolCore) takesMore(m *member) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hasRoom(m)
+}
+
 // refillLocked launches browsers until Warm of them have room.
 func (c *poolCore) refillLocked() {
 	if c.closed {
@@ -221,7 +229,7 @@ func (c *poolCore) startLocked() *member {
 // tabs learn it from the browser) and is replaced.
 func (c *poolCore) run(m *member) {
 	defer c.wg.Done()
-	b, err := c.launch(c.ctx, nil)
+	b, err := c.launch(c.ctx, false, nil)
 	c.mu.Lock()
 	if err != nil {
 		// No new launch follows a failed one here: the next start tries again.

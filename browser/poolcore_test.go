@@ -36,7 +36,7 @@ type launchCall struct {
 // fakeLauncher hands every launch to the test through calls.
 type fakeLauncher struct{ calls chan *launchCall }
 
-func (l *fakeLauncher) launch(ctx context.Context, switches map[string]any) (chromium, error) {
+func (l *fakeLauncher) launch(ctx context.Context, own bool, switches map[string]any) (chromium, error) {
 	c := &launchCall{switches: switches, answer: make(chan error, 1),
 		b: &fakeBrowser{switches: switches, dead: make(chan struct{}), closed: make(chan struct{})}}
 	select {

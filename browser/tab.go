@@ -36,7 +36,8 @@ type Tab struct {
 	cancel context.CancelFunc
 
 	mu           sync.Mutex
-	cancelWorker context.CancelFunc // detaches from the extension's service worker
+	worker       context.Context    // the extension's service worker of the tab's context, once attached
+	cancelWorker context.CancelFunc // detaches from it
 
 	dead     chan struct{} // closed when the browser exits, the page's renderer crashes or the tab closes
 	deadOnce sync.Once
@@ -123,18 +124,26 @@ func (t *Tab) watch() {
 	}
 }
 
+// options are the tab's options; a tab made ahead gets its session's when it is taken.
+func (t *Tab) options() TabOptions {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opts
+}
+
 func (t *Tab) onEvent(ev any) {
+	o := t.options()
 	switch e := ev.(type) {
 	case *inspector.EventTargetCrashed:
 		t.die(fmt.Errorf("%w: the page's renderer process died", ErrCrashed))
 	case *runtime.EventConsoleAPICalled:
 		text := consoleText(e)
-		t.opts.Log.Debug().Str("console", string(e.Type)).Msg(text)
-		if t.opts.OnConsole != nil {
-			t.opts.OnConsole(text)
+		o.Log.Debug().Str("console", string(e.Type)).Msg(text)
+		if o.OnConsole != nil {
+			o.OnConsole(text)
 		}
 	case *runtime.EventExceptionThrown:
-		t.opts.Log.Debug().Str("exception", e.ExceptionDetails.Text).Msg("page exception")
+		o.Log.Debug().Str("exception", e.ExceptionDetails.Text).Msg("page exception")
 	}
 }
 
@@ -194,7 +203,8 @@ func (t *Tab) dispose() error {
 	_, err := chromedp.CallBrowser(ctx, target.DisposeBrowserContext,
 		target.DisposeBrowserContextParams{BrowserContextID: t.contextID})
 	if err != nil && t.b.Err() == nil {
-		t.opts.Log.Warn().Err(err).Msg("disposing of the tab's browser context")
+		log := t.options().Log
+		log.Warn().Err(err).Msg("disposing of the tab's browser context")
 		return err
 	}
 	return nil

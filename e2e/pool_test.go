@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,8 +23,9 @@ func withPool(set browser.PoolSettings) func(*controller.Config) {
 	return func(cfg *controller.Config) { cfg.Browsers = set }
 }
 
-// visitorPages serves /?who=…&colour=…&freq=…: a page filled with colour that plays a tone of
-// freq Hz. Each visit gets a cookie naming who and stores who in localStorage; the pages tell
+// visitorPages serves /?who=…&colour=…&freq=…[&ballast=MiB]: a page filled with colour that
+// plays a tone of freq Hz, and holds ballast MiB of memory (so that a test can tell its
+// renderer process from others). Each visit gets a cookie naming who and stores who in localStorage; the pages tell
 // (at /seen) what a visitor before them left in their browser, which is nothing when their
 // sessions are kept apart.
 type visitorPages struct {
@@ -38,6 +40,7 @@ func newVisitorPages(t *testing.T) *visitorPages {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		who := q.Get("who")
+		ballast, _ := strconv.Atoi(q.Get("ballast"))
 		cookie := ""
 		if c, err := r.Cookie("who"); err == nil {
 			cookie = c.Value
@@ -51,7 +54,8 @@ fetch('/seen?who=%[1]s&storage=' + encodeURIComponent(before));
 const audio = new AudioContext(), osc = audio.createOscillator(), gain = audio.createGain();
 osc.frequency.value = %[3]s; gain.gain.value = 0.3;
 osc.connect(gain).connect(audio.destination); osc.start();
-</script>`, who, q.Get("colour"), q.Get("freq"))
+window.ballast = new Uint8Array(%[4]d * 1048576).fill(1);
+</script>`, who, q.Get("colour"), q.Get("freq"), ballast)
 	})
 	mux.HandleFunc("/seen", func(w http.ResponseWriter, r *http.Request) {
 		v.note(r.URL.Query().Get("who"), "storage="+r.URL.Query().Get("storage"))
@@ -73,19 +77,21 @@ func (v *visitorPages) seenBy(who string) string {
 	return v.seen[who]
 }
 
-func (v *visitorPages) page(who, colour string, hz int) string {
-	return fmt.Sprintf("%s/?who=%s&colour=%s&freq=%d", v.URL, who, colour, hz)
+func (v *visitorPages) page(who, colour string, hz, ballast int) string {
+	return fmt.Sprintf("%s/?who=%s&colour=%s&freq=%d&ballast=%d", v.URL, who, colour, hz, ballast)
 }
 
-// visitor is one session of the pool tests: its page's colour and tone.
+// visitor is one session of the pool tests: its page's colour and tone, and the MiB of memory
+// it holds.
 type visitor struct {
 	id, colour string
 	hz         int
+	ballast    int
 }
 
 func (s *service) startVisitor(t *testing.T, pages *visitorPages, v visitor) {
 	t.Helper()
-	r := s.start(v.id, map[string]any{"url": pages.page(v.id, v.colour, v.hz), "width": 640, "height": 360, "recordType": "mp4"})
+	r := s.start(v.id, map[string]any{"url": pages.page(v.id, v.colour, v.hz, v.ballast), "width": 640, "height": 360, "recordType": "mp4"})
 	if !r.Success {
 		t.Fatalf("start %s: %s", v.id, r.msg())
 	}
@@ -130,7 +136,7 @@ func (s *service) browserPID(t *testing.T, id string) int {
 func TestPoolSessionsShareABrowserYetNothingElse(t *testing.T) {
 	s := startService(t, withPool(browser.PoolSettings{Warm: 1, TabsPerBrowser: 3, SessionsPerBrowser: 20}))
 	pages := newVisitorPages(t)
-	ann, ben := visitor{"ann", "red", 500}, visitor{"ben", "blue", 1300}
+	ann, ben := visitor{"ann", "red", 500, 0}, visitor{"ben", "blue", 1300, 0}
 	s.startVisitor(t, pages, ann)
 	s.startVisitor(t, pages, ben)
 	if a, b := s.browserPID(t, ann.id), s.browserPID(t, ben.id); a == 0 || a != b {
@@ -149,37 +155,33 @@ func TestPoolSessionsShareABrowserYetNothingElse(t *testing.T) {
 	}
 }
 
-// pageRenderers are the renderer processes of the node's browsers that run pages (not the
-// capture extension).
-func pageRenderers(data string) map[int]bool {
-	out := map[int]bool{}
+// killRenderersHolding kills the renderer processes of the node's browsers that hold at least
+// mib MiB of memory: the renderer of a page with that much ballast.
+func killRenderersHolding(data string, mib int) (killed int) {
 	for _, pid := range procstat.Matching(data + "/tmp/") {
-		cmd := procstat.Cmdline(pid)
-		if strings.Contains(cmd, "--type=renderer") && !strings.Contains(cmd, "--extension-process") {
-			out[pid] = true
+		if !strings.Contains(procstat.Cmdline(pid), "--type=renderer") {
+			continue
+		}
+		if procstat.Take(pid).PSSKiB >= int64(mib)*1024 {
+			syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // gone already is fine
+			killed++
 		}
 	}
-	return out
+	return killed
 }
 
 func TestPoolCrashesEndOnlyTheirSessions(t *testing.T) {
 	s := startService(t, withPool(browser.PoolSettings{Warm: 1, TabsPerBrowser: 3, SessionsPerBrowser: 20}))
 	pages := newVisitorPages(t)
-	ann, ben := visitor{"ann", "red", 500}, visitor{"ben", "blue", 1300}
+	ann, ben := visitor{"ann", "red", 500, 0}, visitor{"ben", "blue", 1300, 400}
 	s.startVisitor(t, pages, ann)
-	before := pageRenderers(s.data)
 	s.startVisitor(t, pages, ben)
-	// Ben's page renderer is the one that came with Ben (a spare one Chromium keeps ready may
-	// have come too: killing it harms nobody).
-	killed := 0
-	for pid := range pageRenderers(s.data) {
-		if !before[pid] {
-			syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // gone already is fine
-			killed++
-		}
+	if a, b := s.browserPID(t, ann.id), s.browserPID(t, ben.id); a != b {
+		t.Fatalf("browser pids %d and %d: want the two sessions in one browser", a, b)
 	}
-	if killed == 0 {
-		t.Fatal("found no renderer of the second session's page")
+	// Ben's renderer is the one that holds Ben's ballast.
+	if killed := killRenderersHolding(s.data, ben.ballast); killed != 1 {
+		t.Fatalf("killed %d renderers holding %d MiB, want Ben's alone", killed, ben.ballast)
 	}
 	if b := s.waitState(ben.id, "FAILED", 20*time.Second); !strings.Contains(b.Reason, "renderer") {
 		t.Errorf("the crashed session failed with %q; want the renderer named", b.Reason)
@@ -188,7 +190,7 @@ func TestPoolCrashesEndOnlyTheirSessions(t *testing.T) {
 		t.Errorf("the other session of the browser is %s (%s) after the crash; want it ACTIVE", b.State, b.Reason)
 	}
 	// The browser takes sessions still.
-	cid := visitor{"cid", "lime", 900}
+	cid := visitor{"cid", "lime", 900, 0}
 	s.startVisitor(t, pages, cid)
 	shared := s.browserPID(t, ann.id)
 	if got := s.browserPID(t, cid.id); got != shared {
@@ -207,7 +209,7 @@ func TestPoolCrashesEndOnlyTheirSessions(t *testing.T) {
 	if b := s.waitState(cid.id, "FAILED", 20*time.Second); !strings.Contains(b.Reason, "browser process") {
 		t.Errorf("a session of the killed browser failed with %q; want the browser named", b.Reason)
 	}
-	dan := visitor{"dan", "yellow", 700}
+	dan := visitor{"dan", "yellow", 700, 0}
 	s.startVisitor(t, pages, dan)
 	if got := s.browserPID(t, dan.id); got == shared || got == 0 {
 		t.Errorf("after the browser was killed the next session runs in browser %d; want a fresh one", got)
