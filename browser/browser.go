@@ -60,9 +60,10 @@ type Browser struct {
 	deadErr  error
 
 	mu        sync.Mutex
-	tabs      int  // open tabs of sessions, for Processes
-	spare     *Tab // a tab made ahead for the next session (see prepareSpare)
-	preparing bool // the spare is being made
+	tabs      int           // open tabs of sessions, for Processes
+	spare     *Tab          // a tab made ahead for the next session (see prepareSpare)
+	preparing bool          // the spare is being made
+	spareMade chan struct{} // closed when the spare being made is ready or failed
 
 	closeOnce sync.Once
 }

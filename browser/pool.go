@@ -81,7 +81,7 @@ func (p *Pool) launch(ctx context.Context, own bool, switches map[string]any) (c
 		return nil, err
 	}
 	if !own {
-		go b.prepareSpare()
+		b.prepareSpare()
 	}
 	return pooledBrowser{b, dir}, nil
 }
@@ -106,7 +106,7 @@ func (p *Pool) NewTab(ctx context.Context, r TabRequest) (*Tab, error) {
 		return nil, err
 	}
 	b := m.b.(pooledBrowser).Browser
-	t := b.takeSpare(r.TabOptions)
+	t := b.takeSpare(ctx, r.TabOptions)
 	if t == nil {
 		if t, err = b.NewTab(ctx, r.TabOptions); err != nil {
 			// A browser that could not open a tab takes no more: something is wrong with it.
@@ -114,9 +114,17 @@ func (p *Pool) NewTab(ctx context.Context, r TabRequest) (*Tab, error) {
 			return nil, err
 		}
 	}
-	t.release = func(broken bool) { p.core.release(m, broken) }
-	if !own && p.core.takesMore(m) {
-		go b.prepareSpare()
+	// The next session's tab is made once this one has started (or ended), so that the two
+	// do not compete for the CPU while this one starts.
+	nextSpare := func() {
+		if !own && p.core.takesMore(m) {
+			b.prepareSpare()
+		}
+	}
+	t.started = nextSpare
+	t.release = func(broken bool) {
+		p.core.release(m, broken)
+		nextSpare()
 	}
 	return t, nil
 }

@@ -13,16 +13,20 @@ import (
 // session's size.
 const spareWidth, spareHeight = 1280, 720
 
-// prepareSpare makes the browser's spare tab unless it has one or one is being made. It
-// returns when the tab is ready or could not be made.
+// prepareSpare starts making the browser's spare tab unless it has one or one is being made.
+// A start that comes meanwhile waits for it (see takeSpare).
 func (b *Browser) prepareSpare() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.spare != nil || b.preparing || b.Err() != nil {
-		b.mu.Unlock()
 		return
 	}
 	b.preparing = true
-	b.mu.Unlock()
+	b.spareMade = make(chan struct{})
+	go b.makeSpare()
+}
+
+func (b *Browser) makeSpare() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	t, err := b.NewTab(ctx, TabOptions{Width: spareWidth, Height: spareHeight, Log: b.opts.Log})
@@ -31,6 +35,7 @@ func (b *Browser) prepareSpare() {
 	}
 	b.mu.Lock()
 	b.preparing = false
+	close(b.spareMade)
 	if err == nil {
 		b.spare = t
 		// A spare is nobody's: it does not count as a session sharing the browser.
@@ -48,9 +53,20 @@ func (b *Browser) prepareSpare() {
 	}
 }
 
-// takeSpare hands the spare tab, if there is a sound one, to a session with options o.
-func (b *Browser) takeSpare(o TabOptions) *Tab {
+// takeSpare hands the spare tab, if there is a sound one, to a session with options o. A spare
+// being made is waited for within ctx: making another tab beside it would only slow both.
+func (b *Browser) takeSpare(ctx context.Context, o TabOptions) *Tab {
 	b.mu.Lock()
+	if b.preparing {
+		made := b.spareMade
+		b.mu.Unlock()
+		select {
+		case <-made:
+		case <-ctx.Done():
+			return nil
+		}
+		b.mu.Lock()
+	}
 	t := b.spare
 	b.spare = nil
 	if t != nil && t.Err() == nil {

@@ -46,6 +46,8 @@ type Tab struct {
 	// release gives the tab's place in its browser back (see Pool); broken says the tab could
 	// not be cleaned up, so the browser should take no more tabs.
 	release   func(broken bool)
+	started   func() // called by Started
+	startOnce sync.Once
 	counted   bool // in the browser's count of tabs
 	closeOnce sync.Once
 }
@@ -166,6 +168,16 @@ func (t *Tab) Err() error {
 	default:
 		return nil
 	}
+}
+
+// Started tells that the session's start is done (its media flows): the pool may now make a
+// tab ahead for the next session in this browser.
+func (t *Tab) Started() {
+	t.startOnce.Do(func() {
+		if t.started != nil {
+			t.started()
+		}
+	})
 }
 
 // Close closes the tab and disposes of its browser context (cookies, storage, cache, and the

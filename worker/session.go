@@ -192,6 +192,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	br.Started()
 	return nil
 }
 
