@@ -1,6 +1,8 @@
-// Package browser runs one headless Chromium per session: it opens the page at an exact
-// viewport size, captures the tab's own video and audio with the embedded extension, runs
-// commands in the page, and reports when the browser or the page's renderer dies.
+// Package browser runs headless Chromium for capture sessions. A Browser is one Chromium
+// process; each session is a Tab in it, in a browser context of its own (no cookies, storage
+// or cache shared with other tabs), opened at an exact viewport size and captured, video and
+// audio, by the embedded extension. A Pool keeps browsers launched ahead of the starts that
+// need them and shares each among a few sessions.
 package browser
 
 import (
@@ -15,7 +17,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
@@ -23,49 +24,56 @@ import (
 	"mediapush/internal/childenv"
 )
 
-// Options configure one browser.
+// Options configure one browser process.
 type Options struct {
 	// ExecPath is the Chromium binary; empty finds Debian's /usr/lib/chromium/chromium or chromium on PATH.
 	ExecPath string
-	// Width and Height are the exact viewport size, which is also the captured video size.
-	Width, Height int
-	// WorkDir holds the profile, the extension and Chromium's TMPDIR. The caller creates and removes it.
+	// WorkDir holds the profile, the extension and Chromium's log. The caller creates and removes it.
 	WorkDir string
-	// Switches are the caller's Chromium switches (see ParseSwitches).
+	// Switches are the caller's Chromium switches (see ParseSwitches). They apply to the whole
+	// process, so a session with switches of its own gets a browser of its own.
 	Switches map[string]any
 	// ServerSwitches are the operator's Chromium switches (see ParseServerSwitches); the
 	// caller's replace them.
 	ServerSwitches map[string]any
 	// Sandbox runs Chromium in its sandbox; false adds --no-sandbox (see DecideSandbox).
 	Sandbox bool
-	// Log receives Chromium's console output and lifecycle events.
+	// Log receives Chromium's lifecycle events.
 	Log zerolog.Logger
-	// OnConsole, if set, receives every console message of the page (e.g. recording signals).
-	OnConsole func(text string)
 	// Proxy, when set (host:port), carries all of the browser's HTTP traffic, loopback included:
 	// it is where the destination policy is enforced.
 	Proxy string
 }
 
-// Browser is one running Chromium with one page tab.
+// Browser is one running Chromium. Its tabs are sessions (see NewTab).
 type Browser struct {
 	opts       Options
 	profileDir string
 	tmpDir     string
 
 	cancelAlloc context.CancelFunc
-	ctx         context.Context // the page tab; cancelled when the browser goes away
+	ctx         context.Context // the first tab, which stays blank; cancelled when the browser goes away
 	cancel      context.CancelFunc
 
-	dead     chan struct{} // closed when the browser exits or the page's renderer crashes
+	dead     chan struct{} // closed when the browser process exits
 	deadOnce sync.Once
 	deadErr  error
+
+	mu        sync.Mutex
+	tabs      int           // open tabs of sessions, for Processes
+	spare     *Tab          // a tab made ahead for the next session (see prepareSpare)
+	preparing bool          // the spare is being made
+	spareMade chan struct{} // closed when the spare being made is ready or failed
 
 	closeOnce sync.Once
 }
 
-// ErrCrashed is the cause reported when the page's renderer or the browser process dies.
+// ErrCrashed is the cause reported when a page's renderer or the browser process dies.
 var ErrCrashed = errors.New("chromium crashed")
+
+// startWindow is the size of the browser's first window, which no session uses: each tab
+// opens in a window of its own, sized for it.
+const startWindow = 640
 
 // Launch starts Chromium and waits until it answers, within ctx.
 func Launch(ctx context.Context, o Options) (*Browser, error) {
@@ -77,6 +85,9 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	if err := os.MkdirAll(b.profileDir, 0o700); err != nil {
 		return nil, err
 	}
+	if err := allowExtensionInContexts(b.profileDir); err != nil {
+		return nil, fmt.Errorf("prepare the chromium profile: %w", err)
+	}
 	// Chromium leaves its singleton socket and shared-memory files in TMPDIR when killed, so
 	// each browser gets its own, removed on Close. It lives under the system temp directory
 	// because a Unix socket path must fit in 108 bytes.
@@ -87,16 +98,18 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	b.tmpDir = tmpDir
 	ext, err := installExtension(o.WorkDir)
 	if err != nil {
+		os.RemoveAll(tmpDir)
 		return nil, fmt.Errorf("install capture extension: %w", err)
 	}
 	logFile, err := os.Create(filepath.Join(o.WorkDir, "chromium.log"))
 	if err != nil {
+		os.RemoveAll(tmpDir)
 		return nil, err
 	}
 	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(b.profileDir),
-		chromedp.WindowSize(o.Width, o.Height),
+		chromedp.WindowSize(startWindow, startWindow),
 		chromedp.Flag("load-extension", ext),
 		chromedp.Flag("disable-extensions-except", ext),
 		chromedp.Flag("allowlisted-extension-id", extensionID),
@@ -115,7 +128,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 			chromedp.Flag("proxy-bypass-list", "<-loopback>"))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
-	tctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.onEvent),
+	tctx, cancel := chromedp.NewContext(actx,
 		chromedp.WithLogf(func(string, ...any) {}), chromedp.WithErrorf(func(f string, a ...any) {
 			o.Log.Debug().Msgf("chromedp: "+f, a...)
 		}))
@@ -158,7 +171,7 @@ func findChromium(path string) (string, error) {
 	return "", errors.New("chromium is not installed (apt-get install chromium)")
 }
 
-// watchBrowser turns the loss of the browser process into a death of the session's browser.
+// watchBrowser turns the loss of the browser process into the death of the browser.
 func (b *Browser) watchBrowser() {
 	c := chromedp.FromContext(b.ctx)
 	if c == nil || c.Browser == nil {
@@ -166,25 +179,9 @@ func (b *Browser) watchBrowser() {
 	}
 	select {
 	case <-c.Browser.LostConnection:
-		b.die(fmt.Errorf("%w: the browser process exited", ErrCrashed))
 	case <-b.ctx.Done():
-		b.die(fmt.Errorf("%w: the browser process exited", ErrCrashed))
 	}
-}
-
-func (b *Browser) onEvent(ev any) {
-	switch e := ev.(type) {
-	case *inspector.EventTargetCrashed:
-		b.die(fmt.Errorf("%w: the page's renderer process died", ErrCrashed))
-	case *runtime.EventConsoleAPICalled:
-		text := consoleText(e)
-		b.opts.Log.Debug().Str("console", string(e.Type)).Msg(text)
-		if b.opts.OnConsole != nil {
-			b.opts.OnConsole(text)
-		}
-	case *runtime.EventExceptionThrown:
-		b.opts.Log.Debug().Str("exception", e.ExceptionDetails.Text).Msg("page exception")
-	}
+	b.die(fmt.Errorf("%w: the browser process exited", ErrCrashed))
 }
 
 func (b *Browser) die(err error) {
@@ -194,7 +191,7 @@ func (b *Browser) die(err error) {
 	})
 }
 
-// Dead is closed when the browser process exits or the page's renderer crashes; Err says which.
+// Dead is closed when the browser process exits or is closed; Err says which.
 func (b *Browser) Dead() <-chan struct{} { return b.dead }
 
 // Err is the reason Dead closed.
@@ -207,15 +204,8 @@ func (b *Browser) Err() error {
 	}
 }
 
-// PID is the browser process id, or 0.
-func (b *Browser) PID() int {
-	if c := chromedp.FromContext(b.ctx); c != nil && c.Browser != nil && c.Browser.Process() != nil {
-		return c.Browser.Process().Pid
-	}
-	return 0
-}
-
-// Close ends the browser and every process it started, and waits for them. Safe to call twice.
+// Close ends the browser, its tabs and every process it started, and waits for them. Safe to
+// call twice.
 func (b *Browser) Close() {
 	b.closeOnce.Do(func() {
 		b.die(errors.New("browser closed"))

@@ -14,13 +14,20 @@ import (
 	"github.com/rs/zerolog"
 )
 
-func launch(t *testing.T, w, h int) *Browser {
+// launch starts a browser and opens a w x h tab in it.
+func launch(t *testing.T, w, h int) *Tab {
 	t.Helper()
-	return launchWith(t, Options{Width: w, Height: h})
+	return launchWith(t, Options{}, w, h)
 }
 
-// launchWith starts a browser with o, in a fresh work directory, closed at the test's end.
-func launchWith(t *testing.T, o Options) *Browser {
+// launchWith starts a browser with o, in a fresh work directory, closed at the test's end, and
+// opens a w x h tab in it.
+func launchWith(t *testing.T, o Options, w, h int) *Tab {
+	t.Helper()
+	return newTab(t, launchBrowser(t, o), w, h)
+}
+
+func launchBrowser(t *testing.T, o Options) *Browser {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -36,6 +43,18 @@ func launchWith(t *testing.T, o Options) *Browser {
 		}
 	})
 	return b
+}
+
+func newTab(t *testing.T, b *Browser, w, h int) *Tab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tab, err := b.NewTab(ctx, TabOptions{Width: w, Height: h, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatalf("new tab: %v", err)
+	}
+	t.Cleanup(tab.Close)
+	return tab
 }
 
 func page(t *testing.T) *httptest.Server {
@@ -67,6 +86,7 @@ func TestViewportIsExactlyTheRequestedSize(t *testing.T) {
 			t.Errorf("viewport %s, want %s", got, want)
 		}
 		b.Close()
+		b.b.Close()
 	}
 }
 

@@ -48,9 +48,9 @@ func TestChromiumGetsNoSecretsFromTheEnvironment(t *testing.T) {
 
 func TestServerAndCallerSwitchesApply(t *testing.T) {
 	srv := page(t)
-	b := launchWith(t, Options{Width: 640, Height: 360,
+	b := launchWith(t, Options{
 		ServerSwitches: map[string]any{"force-dark-mode": true, "accept-lang": "fr"},
-		Switches:       map[string]any{"accept-lang": "de-CH"}})
+		Switches:       map[string]any{"accept-lang": "de-CH"}}, 640, 360)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := b.Open(ctx, srv.URL+"/"); err != nil {

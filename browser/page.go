@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -20,15 +21,15 @@ import (
 
 // Open navigates the tab to pageURL with the viewport at exactly the configured size. It fails
 // with a PageError when the page cannot be loaded or answers with an HTTP error status.
-func (b *Browser) Open(ctx context.Context, pageURL string) error {
-	ctx, stop := b.bind(ctx)
+func (t *Tab) Open(ctx context.Context, pageURL string) error {
+	ctx, stop := t.bind(ctx)
 	defer stop()
-	if err := b.fitViewport(ctx); err != nil {
+	if err := t.fitViewport(ctx); err != nil {
 		return err
 	}
 	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(pageURL))
 	if err != nil {
-		return b.loadFailure(pageURL, err)
+		return t.loadFailure(pageURL, err)
 	}
 	if resp != nil && resp.Status >= 400 {
 		for name, v := range resp.Headers {
@@ -39,7 +40,7 @@ func (b *Browser) Open(ctx context.Context, pageURL string) error {
 		return &PageError{URL: pageURL, Reason: fmt.Sprintf("the page answered HTTP %d %s", resp.Status, resp.StatusText)}
 	}
 	// Navigation can move the page to a new renderer; make sure the size held.
-	return b.fitViewport(ctx)
+	return t.fitViewport(ctx)
 }
 
 // PageError says why a page could not be opened.
@@ -54,8 +55,8 @@ func (e *PageError) Error() string {
 }
 
 // loadFailure names the cause of a failed navigation in words a caller can act on.
-func (b *Browser) loadFailure(pageURL string, err error) error {
-	if dead := b.Err(); dead != nil {
+func (t *Tab) loadFailure(pageURL string, err error) error {
+	if dead := t.Err(); dead != nil {
 		return dead
 	}
 	var le *chromedp.LoadError
@@ -90,13 +91,14 @@ func (b *Browser) loadFailure(pageURL string, err error) error {
 }
 
 // fitViewport makes the page's viewport exactly Width x Height. Headless Chromium draws
-// browser UI inside the window, so the window size alone leaves a shorter viewport.
-func (b *Browser) fitViewport(ctx context.Context) error {
-	w, h := b.opts.Width, b.opts.Height
+// browser UI inside the window, so the window size alone leaves a shorter viewport. Each tab
+// has a window of its own, so the sizes of other sessions are not affected.
+func (t *Tab) fitViewport(ctx context.Context) error {
+	o := t.options()
+	w, h := o.Width, o.Height
 	var got [2]int
 	for try := 0; try < 10; try++ {
-		tid := chromedp.FromContext(b.ctx).Target.TargetID
-		win, err := chromedp.CallBrowser(ctx, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: tid})
+		win, err := chromedp.CallBrowser(ctx, browser.GetWindowForTarget, browser.GetWindowForTargetParams{TargetID: t.targetID})
 		if err != nil {
 			return fmt.Errorf("size the viewport: %w", err)
 		}
@@ -130,24 +132,24 @@ type CaptureOptions struct {
 
 // StartCapture has the extension capture the tab and publish it to o.IngestURL. It returns
 // once the WebRTC offer/answer is done; media follows a moment later.
-func (b *Browser) StartCapture(ctx context.Context, o CaptureOptions) error {
-	ctx, stop := b.bind(ctx)
+func (t *Tab) StartCapture(ctx context.Context, o CaptureOptions) error {
+	ctx, stop := t.bind(ctx)
 	defer stop()
-	worker, err := b.extensionWorker(ctx)
+	wctx, err := t.captureWorker(ctx)
 	if err != nil {
 		return err
 	}
-	arg, err := json.Marshal(o)
+	arg, err := json.Marshal(struct {
+		CaptureOptions
+		TargetID target.ID `json:"targetId"`
+	}{o, t.targetID})
 	if err != nil {
 		return err
 	}
-	// The worker target stays attached for the browser's lifetime: cancelling its context
-	// would close the service worker. It ends with the browser.
-	wctx, _ := chromedp.NewContext(b.ctx, chromedp.WithTargetID(worker)) //nolint:govet // see above
 	callCtx, stopCall := withCancelOf(wctx, ctx)
 	defer stopCall()
 	if _, _, err := evaluate(callCtx, "startCapture("+string(arg)+")", false); err != nil {
-		if dead := b.Err(); dead != nil {
+		if dead := t.Err(); dead != nil {
 			return dead
 		}
 		return fmt.Errorf("start tab capture: %w", err)
@@ -155,23 +157,81 @@ func (b *Browser) StartCapture(ctx context.Context, o CaptureOptions) error {
 	return nil
 }
 
-// extensionWorker waits for the capture extension's service worker to be running.
-func (b *Browser) extensionWorker(ctx context.Context) (target.ID, error) {
+// captureWorker attaches to the capture extension's service worker of the tab's browser
+// context, once: the extension runs once per browser context, so this worker is the tab's own.
+// It stays attached until the tab closes; detaching leaves it running (closing its target would
+// end the service worker).
+func (t *Tab) captureWorker(ctx context.Context) (context.Context, error) {
+	t.mu.Lock()
+	wctx := t.worker
+	t.mu.Unlock()
+	if wctx != nil {
+		return wctx, nil
+	}
+	id, err := t.extensionWorker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := chromedp.NewContext(t.b.ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	// The first Run attaches, and the target's events are read for as long as its context
+	// lives: it must be the long-lived one, with the caller's deadline around it.
+	attached := make(chan error, 1)
+	go func() {
+		_, err := chromedp.Call(wctx, runtime.Enable, cdp.Empty{})
+		attached <- err
+	}()
+	select {
+	case err = <-attached:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("attach to the capture extension: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.worker != nil { // attached meanwhile
+		cancel()
+		return t.worker, nil
+	}
+	t.worker, t.cancelWorker = wctx, cancel
+	return wctx, nil
+}
+
+// prepareCapture starts what a capture needs before the page is known: the extension's service
+// worker of the tab's context, attached, and its offscreen document.
+func (t *Tab) prepareCapture(ctx context.Context) error {
+	wctx, err := t.captureWorker(ctx)
+	if err != nil {
+		return err
+	}
+	callCtx, stop := withCancelOf(wctx, ctx)
+	defer stop()
+	if _, _, err := evaluate(callCtx, "offscreenDocument()", false); err != nil {
+		return fmt.Errorf("prepare tab capture: %w", err)
+	}
+	return nil
+}
+
+// extensionWorker waits for the capture extension's service worker of the tab's browser
+// context to be running.
+func (t *Tab) extensionWorker(ctx context.Context) (target.ID, error) {
 	prefix := "chrome-extension://" + extensionID + "/"
 	for {
-		targets, err := chromedp.Targets(b.ctx)
+		targets, err := chromedp.Targets(t.b.ctx)
 		if err != nil {
 			return "", fmt.Errorf("find the capture extension: %w", err)
 		}
-		for _, t := range targets {
-			if t.Type == "service_worker" && strings.HasPrefix(t.URL, prefix) {
-				return t.TargetID, nil
+		for _, w := range targets {
+			if w.Type == "service_worker" && w.BrowserContextID == t.contextID && strings.HasPrefix(w.URL, prefix) {
+				return w.TargetID, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return "", errors.New("the capture extension did not start")
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
@@ -179,12 +239,12 @@ func (b *Browser) extensionWorker(ctx context.Context) (target.ID, error) {
 // Evaluate runs js in the page, awaiting a returned promise, and returns its value as text:
 // strings as they are, other values as JSON, undefined as "undefined". A thrown exception is
 // returned as an error carrying its message.
-func (b *Browser) Evaluate(ctx context.Context, js string) (string, error) {
-	ctx, stop := b.bind(ctx)
+func (t *Tab) Evaluate(ctx context.Context, js string) (string, error) {
+	ctx, stop := t.bind(ctx)
 	defer stop()
 	out, _, err := evaluate(ctx, js, true)
-	if err != nil && b.Err() != nil {
-		return "", b.Err()
+	if err != nil && t.Err() != nil {
+		return "", t.Err()
 	}
 	return out, err
 }
@@ -192,13 +252,13 @@ func (b *Browser) Evaluate(ctx context.Context, js string) (string, error) {
 // ExecuteScript runs body as the body of a function, as WebDriver's Execute Script (and
 // Selenium's executeScript, which Ant Media's Media Push uses) does: "return x" gives x. A
 // returned promise is awaited; null and undefined come back as "".
-func (b *Browser) ExecuteScript(ctx context.Context, body string) (string, error) {
-	ctx, stop := b.bind(ctx)
+func (t *Tab) ExecuteScript(ctx context.Context, body string) (string, error) {
+	ctx, stop := t.bind(ctx)
 	defer stop()
 	// The newlines keep a trailing // comment in body from swallowing the call.
 	out, nullish, err := evaluate(ctx, "(function(){\n"+body+"\n}).call(window)", true)
-	if err != nil && b.Err() != nil {
-		return "", b.Err()
+	if err != nil && t.Err() != nil {
+		return "", t.Err()
 	}
 	if nullish {
 		return "", err
@@ -250,10 +310,10 @@ type ScriptError struct{ Message string }
 
 func (e *ScriptError) Error() string { return "JavaScript error: " + e.Message }
 
-// bind derives from the browser's own context one that also ends when ctx does: chromedp
+// bind derives from the tab's own context one that also ends when ctx does: chromedp
 // calls need the former, the caller's deadline comes from the latter.
-func (b *Browser) bind(ctx context.Context) (context.Context, context.CancelFunc) {
-	return withCancelOf(b.ctx, ctx)
+func (t *Tab) bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	return withCancelOf(t.ctx, ctx)
 }
 
 func withCancelOf(base, caller context.Context) (context.Context, context.CancelFunc) {

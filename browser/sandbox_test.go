@@ -98,7 +98,7 @@ func TestSandboxOnThisHost(t *testing.T) {
 	// Where the host allows it, a sandboxed Chromium opens pages, and its renderers run in a
 	// PID namespace of their own (two pids on their status's NSpid line).
 	srv := page(t)
-	b := launchWith(t, Options{Width: 640, Height: 360, Sandbox: true})
+	b := launchWith(t, Options{Sandbox: true}, 640, 360)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := b.Open(ctx, srv.URL+"/"); err != nil {

@@ -46,6 +46,8 @@ type Config struct {
 	// ChromiumSandbox is auto (default: sandboxed when running as non-root with unprivileged
 	// user namespaces), on (Open fails where the host cannot) or off.
 	ChromiumSandbox browser.SandboxMode
+	// Browsers say how sessions share browsers (see worker.Config.Browsers).
+	Browsers browser.PoolSettings
 
 	// Rooms configures the conference server (WHIP publishers, WHEP viewers, rooms); its Log
 	// is this Config's.
@@ -206,7 +208,7 @@ func Open(cfg Config) (*Controller, error) {
 		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent, OnDegraded: c.svc.OnDegraded,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
-		Proxy: c.proxy.Addr(), Log: cfg.Log,
+		Browsers: cfg.Browsers, Proxy: c.proxy.Addr(), Log: cfg.Log,
 		Limits: cfg.Limits,
 	})
 	if err != nil {

@@ -28,6 +28,8 @@ type StartRequest struct {
 	// AwaitStartSignal records from the page's start signal (console START_RECORDING or a
 	// #conferenceStartedVoxeet element) rather than from its first frame.
 	AwaitStartSignal bool `json:"awaitStartSignal"`
+	// OwnBrowser runs the page in a browser of its own rather than as a tab of a shared one.
+	OwnBrowser bool `json:"ownBrowser"`
 }
 
 // Size limits of a capture: from a thumbnail to 4K.
@@ -156,5 +158,5 @@ func NewJob(streamID string, req StartRequest) (worker.Job, error) {
 	}
 	return worker.Job{StreamID: streamID, URL: req.URL, Width: w, Height: h, Record: formats,
 		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token, AwaitStartSignal: req.AwaitStartSignal,
-		JSCommand: req.JSCommand}, nil
+		JSCommand: req.JSCommand, OwnBrowser: req.OwnBrowser}, nil
 }

@@ -156,7 +156,7 @@ func segmentStartsOnKeyframe(t *testing.T, dir, seg string) bool {
 
 // hlsPlayer is layouts/player.html (hls.js) in a Chromium of its own.
 type hlsPlayer struct {
-	br  *browser.Browser
+	br  *browser.Tab
 	ctx context.Context
 	end context.CancelFunc
 }
@@ -171,11 +171,8 @@ type playerState struct {
 func openPlayer(t *testing.T, s *service, src string) *hlsPlayer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	br, err := browser.Launch(ctx, browser.Options{Width: 640, Height: 360, WorkDir: t.TempDir()})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel)
+	br := personBrowser(t, ctx, browser.Options{}, 640, 360)
 	p := &hlsPlayer{br: br, ctx: ctx, end: cancel}
 	t.Cleanup(p.close)
 	if err := br.Open(ctx, s.page("player.html?src="+src)); err != nil {

@@ -424,12 +424,8 @@ func TestConferencePage(t *testing.T) {
 	defer cancel()
 	// A person's browser, not a capture session: Chromium's fake devices stand in for the
 	// camera and microphone.
-	br, err := browser.Launch(ctx, browser.Options{Width: 1280, Height: 720, WorkDir: t.TempDir(),
-		Switches: map[string]any{"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := personBrowser(t, ctx, browser.Options{
+		Switches: map[string]any{"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true}}, 1280, 720)
 	if err := br.Open(ctx, s.page("conference.html?room=meet&name=Grace&autojoin=1")); err != nil {
 		t.Fatal(err)
 	}
@@ -452,6 +448,7 @@ func TestConferencePage(t *testing.T) {
 			t.Fatalf("the conference page shows %q playing, want Grace (you) and Hal", shown)
 		}
 		time.Sleep(300 * time.Millisecond)
+		var err error
 		if shown, err = br.Evaluate(ctx, js); err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func loopbackOnly(c *controller.Config) {
 // sdkParticipant is a person's Chromium whose camera shows colour and whose microphone plays a
 // tone of hz. Names resolve to nothing: the pages' CDN scripts and Google's STUN server are
 // not reached.
-func sdkParticipant(t *testing.T, colour string, hz int) *browser.Browser {
+func sdkParticipant(t *testing.T, colour string, hz int) *browser.Tab {
 	t.Helper()
 	dir := t.TempDir()
 	y4m, wav := filepath.Join(dir, "camera.y4m"), filepath.Join(dir, "mic.wav")
@@ -45,20 +45,15 @@ func sdkParticipant(t *testing.T, colour string, hz int) *browser.Browser {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	br, err := browser.Launch(ctx, browser.Options{Width: 1280, Height: 720, WorkDir: dir, Switches: map[string]any{
+	return personBrowser(t, ctx, browser.Options{WorkDir: dir, Switches: map[string]any{
 		"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true,
 		"use-file-for-fake-video-capture": y4m, "use-file-for-fake-audio-capture": wav,
 		"host-resolver-rules": "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(br.Close)
-	return br
+	}}, 1280, 720)
 }
 
 // waitPage waits until js evaluates to want in the browser's page.
-func waitPage(t *testing.T, br *browser.Browser, what, js, want string, within time.Duration) {
+func waitPage(t *testing.T, br *browser.Tab, what, js, want string, within time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), within+5*time.Second)
 	defer cancel()
@@ -76,7 +71,7 @@ func waitPage(t *testing.T, br *browser.Browser, what, js, want string, within t
 	}
 }
 
-func openPage(t *testing.T, br *browser.Browser, pageURL string) {
+func openPage(t *testing.T, br *browser.Tab, pageURL string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -85,7 +80,7 @@ func openPage(t *testing.T, br *browser.Browser, pageURL string) {
 	}
 }
 
-func click(t *testing.T, br *browser.Browser, js string) {
+func click(t *testing.T, br *browser.Tab, js string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -110,7 +105,7 @@ func TestSDKConferenceRoom(t *testing.T) {
 	ann := sdkParticipant(t, "lime", 700)
 	ben := sdkParticipant(t, "blue", 1100)
 	for _, p := range []struct {
-		br       *browser.Browser
+		br       *browser.Tab
 		id, name string
 	}{{ann, "b-ann", "Ann"}, {ben, "c-ben", "Ben"}} {
 		openPage(t, p.br, base+"/live/conference-room.html?roomName="+room+"&streamId="+p.id+"&streamName="+p.name)

@@ -129,7 +129,7 @@ type whipPageState struct {
 	} `json:"calls"`
 }
 
-func readWHIPPage(t *testing.T, ctx context.Context, br *browser.Browser) whipPageState {
+func readWHIPPage(t *testing.T, ctx context.Context, br *browser.Tab) whipPageState {
 	t.Helper()
 	raw, err := br.Evaluate(ctx, `JSON.stringify({state: window.state || "", calls: window.calls || []})`)
 	if err != nil {
@@ -164,12 +164,8 @@ func TestWHIPBrowserOtherOrigin(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	br, err := browser.Launch(ctx, browser.Options{Width: 640, Height: 360, WorkDir: t.TempDir(),
-		Switches: map[string]any{"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
+	br := personBrowser(t, ctx, browser.Options{
+		Switches: map[string]any{"use-fake-device-for-media-stream": true, "use-fake-ui-for-media-stream": true}}, 640, 360)
 	open := func(whip string) whipPageState {
 		t.Helper()
 		if err := br.Open(ctx, app.URL+"/?whip="+url.QueryEscape(whip)); err != nil {

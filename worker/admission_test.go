@@ -79,12 +79,8 @@ func TestWorkerCostAdmission(t *testing.T) {
 		t.Errorf("refusals: %v", r.Refused)
 	}
 	if len(r.Sessions) != 1 || r.Sessions[0].StreamID != "first" || r.Sessions[0].State != Starting ||
-		r.Load.Cores < 0.99 || r.Load.Cores > 1.01 || r.Budget.Cores != 1.5 || r.PoolBrowsers != -1 {
+		r.Load.Cores < 0.99 || r.Load.Cores > 1.01 || r.Budget.Cores != 1.5 || r.PoolBrowsers != 0 {
 		t.Errorf("load report: %+v", r)
-	}
-	w.SetPoolSize(3)
-	if w.Load().PoolBrowsers != 3 {
-		t.Error("pool size not reported")
 	}
 	w.remove(w.sessions["first"])
 	if err := w.Ready(job720("probe")); err != nil {

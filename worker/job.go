@@ -21,7 +21,11 @@ type Job struct {
 	// Endpoints are RTMP(S) URLs to push to from the start.
 	Endpoints []string `json:"endpoints,omitempty"`
 	// ChromeSwitches is Ant Media's extraChromeSwitches, validated by browser.ParseSwitches.
+	// Switches apply to a whole browser: a session with switches of its own gets its own.
 	ChromeSwitches string `json:"chromeSwitches,omitempty"`
+	// OwnBrowser runs the page in a browser of its own rather than as a tab of a shared one
+	// (always in a browser context of its own: no cookies, storage or cache shared).
+	OwnBrowser bool `json:"ownBrowser,omitempty"`
 	// JSCommand runs in the page, as a function body, once it has loaded and before the
 	// capture starts (Ant Media's jsCommand).
 	JSCommand string `json:"jsCommand,omitempty"`

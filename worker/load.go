@@ -27,8 +27,8 @@ type LoadReport struct {
 	Refused map[string]int64
 	// DegradedReports counts the times a session was reported degraded.
 	DegradedReports int64
-	// PoolBrowsers is the number of browsers kept for sessions, as set by SetPoolSize; -1
-	// before it is set.
+	// PoolBrowsers is the number of browsers running or launching for sessions, warm ones
+	// included.
 	PoolBrowsers int
 	// Learnt is the learnt cost of each kind of session measured so far, by Kind.String().
 	Learnt map[string]Cost
@@ -37,7 +37,7 @@ type LoadReport struct {
 // Load reports the node's budget, load and every session's figures.
 func (w *Worker) Load() LoadReport {
 	r := LoadReport{Budget: w.budget(), Refused: make(map[string]int64, len(Causes)),
-		DegradedReports: w.degradedReports.Load(), PoolBrowsers: int(w.poolBrowsers.Load()), Learnt: w.model.snapshot()}
+		DegradedReports: w.degradedReports.Load(), PoolBrowsers: w.pool.Browsers(), Learnt: w.model.snapshot()}
 	for _, c := range Causes {
 		r.Refused[c] = w.refusals[c].Load()
 	}
@@ -56,14 +56,6 @@ func (w *Worker) Load() LoadReport {
 	sort.Slice(r.Sessions, func(i, j int) bool { return r.Sessions[i].StreamID < r.Sessions[j].StreamID })
 	return r
 }
-
-// PoolGauge is told how many browsers are kept for sessions.
-type PoolGauge interface{ SetPoolSize(browsers int) }
-
-// SetPoolSize records how many browsers are kept for sessions (shown by Load and the metrics).
-func (w *Worker) SetPoolSize(browsers int) { w.poolBrowsers.Store(int64(browsers)) }
-
-var _ PoolGauge = (*Worker)(nil)
 
 // processOwner is a session's browser handle as the meter sees it.
 type processOwner interface {

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,15 +19,15 @@ import (
 
 // session is one job's life: STARTING → ACTIVE → ENDING → COMPLETE | FAILED | ABORTED.
 type session struct {
-	w       *Worker
-	job     Job
-	log     zerolog.Logger
-	workDir string
-	began   time.Time
+	w     *Worker
+	job   Job
+	log   zerolog.Logger
+	name  string // the stream id made unique: the session's name at the ingest
+	began time.Time
 	// estimate is what the session was expected to cost when it was admitted.
 	estimate Cost
 
-	br    *browser.Browser
+	br    *browser.Tab
 	in    *ingest.Session
 	live  *rooms.Stream    // the session as a stream viewers can play; nil without a hub
 	rec   *recordingSwitch // the file recordings, turned on and off; nil for a push alone
@@ -137,7 +135,7 @@ func (s *session) start(ctx context.Context) error {
 	return err
 }
 
-// bringUp launches the browser, opens the page, starts the capture and waits for the first frame.
+// bringUp opens the page in a tab, starts the capture and waits for the first frame.
 func (s *session) bringUp(ctx context.Context) error {
 	switches, err := browser.ParseSwitches(s.job.ChromeSwitches)
 	if err != nil {
@@ -145,14 +143,10 @@ func (s *session) bringUp(ctx context.Context) error {
 	}
 	suffix := make([]byte, 4)
 	rand.Read(suffix) //nolint:errcheck // never fails
-	s.workDir = filepath.Join(s.w.cfg.DataDir, "tmp", s.job.StreamID+"-"+hex.EncodeToString(suffix))
-	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
-		return err
-	}
-	br, err := browser.Launch(ctx, browser.Options{
-		ExecPath: s.w.cfg.ChromiumPath, Width: s.job.Width, Height: s.job.Height,
-		WorkDir: s.workDir, Switches: switches, ServerSwitches: s.w.switches, Sandbox: s.w.sandbox,
-		Log: s.log, OnConsole: s.sig.onConsole, Proxy: s.w.cfg.Proxy,
+	s.name = s.job.StreamID + "-" + hex.EncodeToString(suffix)
+	br, err := s.w.pool.NewTab(ctx, browser.TabRequest{
+		TabOptions: browser.TabOptions{Width: s.job.Width, Height: s.job.Height, Log: s.log, OnConsole: s.sig.onConsole},
+		Switches:   switches, OwnBrowser: s.job.OwnBrowser,
 	})
 	if err != nil {
 		return err
@@ -174,7 +168,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := s.goLive(); err != nil {
 		return err
 	}
-	in, err := s.w.cfg.Ingest.NewSession(filepath.Base(s.workDir), ingest.Config{
+	in, err := s.w.cfg.Ingest.NewSession(s.name, ingest.Config{
 		OnReady: s.onFirstFrame, Log: s.log, VideoBitrate: videoBitrate(s.job.Width, s.job.Height),
 		Relay: s.relay,
 	})
@@ -200,6 +194,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	br.Started()
 	return nil
 }
 
@@ -307,11 +302,6 @@ func (s *session) teardown(final State, reason string) {
 	}
 	if s.br != nil {
 		s.br.Close()
-	}
-	if s.workDir != "" {
-		if err := os.RemoveAll(s.workDir); err != nil {
-			s.log.Warn().Err(err).Msg("removing the session directory")
-		}
 	}
 	s.w.remove(s)
 	s.setState(final, reason, recs)

@@ -44,7 +44,7 @@ func (g *signals) onConsole(text string) {
 }
 
 // watchMarkers polls the page for Dolby's marker elements until ctx ends or both were seen.
-func (g *signals) watchMarkers(ctx context.Context, br *browser.Browser) {
+func (g *signals) watchMarkers(ctx context.Context, br *browser.Tab) {
 	t := time.NewTicker(markerPoll)
 	defer t.Stop()
 	for {

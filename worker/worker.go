@@ -21,7 +21,7 @@ import (
 // Config configures a Worker.
 type Config struct {
 	// DataDir holds recordings in progress (recording/), finished files (streams/) and the
-	// sessions' browser profiles (tmp/).
+	// browsers' profiles (tmp/).
 	DataDir string
 	// Ingest receives the browsers' streams.
 	Ingest *ingest.Server
@@ -52,7 +52,11 @@ type Config struct {
 	// ChromiumSandbox runs Chromium in its sandbox: auto (the default) wherever the host
 	// allows it, on (New fails where it cannot) or off.
 	ChromiumSandbox browser.SandboxMode
-	Log             zerolog.Logger
+	// Browsers say how sessions share browsers: how many are launched ahead (zero here: none;
+	// mediapush serve's default is browser.DefaultPoolSettings), how many tabs each takes and
+	// after how many sessions each is replaced (zero: the defaults).
+	Browsers browser.PoolSettings
+	Log      zerolog.Logger
 }
 
 // Errors a caller can tell apart.
@@ -67,6 +71,8 @@ type Worker struct {
 	// switches are cfg.ChromiumSwitches, parsed; sandbox is the decision on cfg.ChromiumSandbox.
 	switches map[string]any
 	sandbox  bool
+	// pool runs the sessions' tabs.
+	pool *browser.Pool
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -82,7 +88,6 @@ type Worker struct {
 	costDone        chan struct{}
 	refusals        map[string]*atomic.Int64 // refused starts by cause
 	degradedReports atomic.Int64
-	poolBrowsers    atomic.Int64
 }
 
 // New prepares the data directory. It removes browser profiles and temporary directories left
@@ -119,12 +124,18 @@ func New(cfg Config) (*Worker, error) {
 			return nil, err
 		}
 	}
-	w := &Worker{cfg: cfg, switches: switches, sandbox: sandbox, sessions: map[string]*session{},
+	pool, err := browser.NewPool(browser.PoolOptions{PoolSettings: cfg.Browsers, Browser: browser.Options{
+		ExecPath: cfg.ChromiumPath, WorkDir: filepath.Join(cfg.DataDir, "tmp", "chromium"),
+		ServerSwitches: switches, Sandbox: sandbox, Log: cfg.Log, Proxy: cfg.Proxy,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, switches: switches, sandbox: sandbox, pool: pool, sessions: map[string]*session{},
 		stopDisk: make(chan struct{}), diskDone: make(chan struct{}),
 		model: newCostModel(), stopCost: make(chan struct{}), costDone: make(chan struct{}), refusals: refusalCounters()}
 	w.meter = newMeter(cfg.Sample, w.model, cfg.RampUp,
 		qualityTargets{minFPS: cfg.MinFPS, maxAVOffset: cfg.MaxAVOffset, after: cfg.DegradedAfter})
-	w.poolBrowsers.Store(-1)
 	go w.watchDisk()
 	go w.watchCost()
 	return w, nil
@@ -229,7 +240,8 @@ func (w *Worker) Running() []string {
 	return ids
 }
 
-// Close stops every session, finishing their recordings, and refuses new ones.
+// Close stops every session, finishing their recordings, refuses new ones and closes the
+// browsers.
 func (w *Worker) Close(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.closed {
@@ -246,6 +258,7 @@ func (w *Worker) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", id, err))
 		}
 	}
+	w.pool.Close()
 	return errors.Join(errs...)
 }
 

@@ -1,9 +1,9 @@
 // mediapush capture: offscreen document.
 // Opens the tab capture stream at exactly the session's size and publishes it with one
-// WHIP-style request (SDP offer in, answer out) to mediapush's loopback ingest.
+// WHIP-style request (SDP offer in, answer out) to mediapush's loopback ingest. Each tab has a
+// capture of its own, kept by tab id, so that stopping one leaves the others running.
 
-let pc = null;
-let stream = null;
+const captures = new Map(); // tab id → {pc, stream}
 
 function preferCodec(transceiver, kind, mime) {
   const wanted = RTCRtpReceiver.getCapabilities(kind).codecs
@@ -43,14 +43,17 @@ function iceGatheringDone(peer) {
   });
 }
 
-async function publish(streamId, opts) {
+async function publish(tabId, streamId, opts) {
+  const capture = {pc: null, stream: null};
+  captures.set(tabId, capture);
+  let pc, stream;
   const size = {minWidth: opts.width, maxWidth: opts.width, minHeight: opts.height, maxHeight: opts.height};
-  stream = await navigator.mediaDevices.getUserMedia({
+  stream = capture.stream = await navigator.mediaDevices.getUserMedia({
     audio: {mandatory: {chromeMediaSource: 'tab', chromeMediaSourceId: streamId}},
     video: {mandatory: {chromeMediaSource: 'tab', chromeMediaSourceId: streamId,
                         ...size, maxFrameRate: opts.frameRate}},
   });
-  pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+  pc = capture.pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
   for (const track of stream.getTracks()) {
     const video = track.kind === 'video';
     // 'motion' has the encoder treat the tab as camera video. A tab capture is screen content
@@ -85,22 +88,26 @@ async function publish(streamId, opts) {
   return stream.getTracks().map(t => ({kind: t.kind, settings: t.getSettings()}));
 }
 
-function stop() {
-  if (pc) pc.close();
-  if (stream) stream.getTracks().forEach(t => t.stop());
-  pc = null;
-  stream = null;
+function stop(tabId) {
+  const capture = captures.get(tabId);
+  if (!capture) return;
+  captures.delete(tabId);
+  if (capture.pc) capture.pc.close();
+  if (capture.stream) capture.stream.getTracks().forEach(t => t.stop());
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   if (msg.target !== 'offscreen') return false;
   if (msg.cmd === 'publish') {
-    stop();
-    publish(msg.streamId, msg.opts).then(tracks => reply({tracks}), err => reply({error: String(err.message || err)}));
+    stop(msg.tabId);
+    publish(msg.tabId, msg.streamId, msg.opts).then(tracks => reply({tracks}), err => {
+      stop(msg.tabId);
+      reply({error: String(err.message || err)});
+    });
     return true; // reply comes asynchronously
   }
   if (msg.cmd === 'stop') {
-    stop();
+    stop(msg.tabId);
     reply({ok: true});
   }
   return false;

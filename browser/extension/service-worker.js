@@ -1,12 +1,15 @@
 // mediapush capture: service worker.
-// mediapush calls startCapture() through the DevTools protocol. The worker turns the page's tab
-// into a capture stream id and hands it to an offscreen document, which owns the MediaStream and
-// the RTCPeerConnection (a service worker can do neither, and is suspended when idle).
+// mediapush calls startCapture() through the DevTools protocol. The worker turns the session's
+// tab into a capture stream id and hands it to an offscreen document, which owns the MediaStream
+// and the RTCPeerConnection (a service worker can do neither, and is suspended when idle).
+// The extension runs once per browser context ("incognito": "split"), and each session's tab has
+// a context of its own; the tab is still found by its DevTools target id, never by guessing.
 
-async function pageTab() {
-  const tabs = (await chrome.tabs.query({})).filter(t => !t.url.startsWith('chrome-extension://'));
-  if (tabs.length === 0) throw new Error('no page tab to capture');
-  return tabs.find(t => t.active) || tabs[0];
+// sessionTab is the id of the tab whose DevTools target id is targetId.
+async function sessionTab(targetId) {
+  const found = (await chrome.debugger.getTargets()).find(t => t.id === targetId && t.tabId !== undefined);
+  if (!found) throw new Error(`the session's tab (target ${targetId}) is not visible to the capture extension`);
+  return found.tabId;
 }
 
 function captureStreamId(tabId) {
@@ -27,18 +30,21 @@ async function offscreenDocument() {
   });
 }
 
-// startCapture publishes the page tab to opts.ingestUrl and resolves with the capture's track settings.
+// startCapture publishes the tab of opts.targetId to opts.ingestUrl and resolves with the
+// capture's track settings.
 self.startCapture = async (opts) => {
-  const tab = await pageTab();
-  const streamId = await captureStreamId(tab.id);
+  const tabId = await sessionTab(opts.targetId);
+  const streamId = await captureStreamId(tabId);
   await offscreenDocument();
-  const reply = await chrome.runtime.sendMessage({target: 'offscreen', cmd: 'publish', streamId, opts});
+  const reply = await chrome.runtime.sendMessage({target: 'offscreen', cmd: 'publish', tabId, streamId, opts});
   if (!reply) throw new Error('offscreen document did not answer');
   if (reply.error) throw new Error(reply.error);
   return reply.tracks;
 };
 
-self.stopCapture = async () => {
+// stopCapture ends the capture of the tab of targetId; the captures of other tabs go on.
+self.stopCapture = async (targetId) => {
   if (!(await chrome.offscreen.hasDocument())) return;
-  await chrome.runtime.sendMessage({target: 'offscreen', cmd: 'stop'});
+  const tabId = await sessionTab(targetId);
+  await chrome.runtime.sendMessage({target: 'offscreen', cmd: 'stop', tabId});
 };

@@ -59,11 +59,13 @@ func record(args []string) error {
 		return err
 	}
 	defer in.Close()
-	// One session, asked for by hand: no budget to admit it by.
+	// One session, asked for by hand: no budget to admit it by, and no browser launched ahead
+	// of it (Browsers.Warm 0).
 	w, err := worker.New(worker.Config{DataDir: tmp, Ingest: in, Log: log, Limits: worker.Limits{CPUBudget: -1, MemoryBudget: -1}})
 	if err != nil {
 		return err
 	}
+	defer w.Close(context.Background()) //nolint:errcheck // the session is stopped below; this closes the browser
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

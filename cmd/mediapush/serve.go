@@ -60,6 +60,10 @@ func serve(args []string) error {
 		return nil
 	})
 	sandbox := fs.String("chromium-sandbox", string(browser.SandboxAuto), "run Chromium in its sandbox: auto (where the host allows it), on or off")
+	pool := browser.DefaultPoolSettings
+	fs.IntVar(&pool.Warm, "warm-browsers", pool.Warm, "browsers with room for another session kept running ahead of the starts that need them; 0: launch one when a start needs it")
+	fs.IntVar(&pool.TabsPerBrowser, "tabs-per-browser", pool.TabsPerBrowser, "sessions sharing one browser at most, each in a browser context of its own")
+	fs.IntVar(&pool.SessionsPerBrowser, "sessions-per-browser", pool.SessionsPerBrowser, "sessions one browser serves before it is replaced by a fresh one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +75,9 @@ func serve(args []string) error {
 	secret := os.Getenv("MEDIAPUSH_TOKEN_SECRET")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("MEDIAPUSH_TOKEN_SECRET must be at least 32 characters")
+	}
+	if err := pool.Validate(); err != nil {
+		return fmt.Errorf("browser pool: %w", err)
 	}
 	sandboxMode, err := browser.ParseSandboxMode(*sandbox)
 	if err != nil {
@@ -89,7 +96,7 @@ func serve(args []string) error {
 		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
 		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, ParticipantOrigins: participantOrigins, Log: log, Limits: limits}
 	cfg.Destinations.Allow = allow
-	cfg.ChromiumSwitches, cfg.ChromiumSandbox = chromiumSwitches, sandboxMode
+	cfg.ChromiumSwitches, cfg.ChromiumSandbox, cfg.Browsers = chromiumSwitches, sandboxMode, pool
 	cfg.Rooms.TokenSecret = []byte(secret)
 	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
 	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)
