@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
@@ -136,16 +134,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 
 	// The first Run starts the browser; its context must be the long-lived one (a cancelled
 	// context here would kill the browser), so the launch deadline is applied around it.
-	started := make(chan error, 1)
-	go func() {
-		_, err := chromedp.Call(tctx, runtime.Enable, cdp.Empty{})
-		started <- err
-	}()
-	select {
-	case err = <-started:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err = attach(tctx, ctx)
 	logFile.Close() // Chromium holds its own descriptor
 	if err != nil {
 		b.Close()

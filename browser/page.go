@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -175,16 +174,7 @@ func (t *Tab) captureWorker(ctx context.Context) (context.Context, error) {
 	wctx, cancel := chromedp.NewContext(t.b.ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	// The first Run attaches, and the target's events are read for as long as its context
 	// lives: it must be the long-lived one, with the caller's deadline around it.
-	attached := make(chan error, 1)
-	go func() {
-		_, err := chromedp.Call(wctx, runtime.Enable, cdp.Empty{})
-		attached <- err
-	}()
-	select {
-	case err = <-attached:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err = attach(wctx, ctx)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("attach to the capture extension: %w", err)

@@ -78,16 +78,7 @@ func (b *Browser) NewTab(ctx context.Context, o TabOptions) (*Tab, error) {
 	t.ctx, t.cancel = chromedp.NewContext(b.ctx, chromedp.WithTargetID(t.targetID), chromedp.WithListener(t.onEvent))
 	// As with the browser, the first Run attaches for the tab's lifetime: the caller's deadline
 	// goes around it.
-	attached := make(chan error, 1)
-	go func() {
-		_, err := chromedp.Call(t.ctx, runtime.Enable, cdp.Empty{})
-		attached <- err
-	}()
-	select {
-	case err = <-attached:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err = attach(t.ctx, ctx)
 	if err != nil {
 		t.Close()
 		return nil, b.failure("attach to the tab", err)
