@@ -32,6 +32,13 @@ type Broadcast struct {
 	MainTrackStreamID string   `json:"mainTrackStreamId,omitempty"`
 	// EndPointList are a running session's pushes, as Ant Media lists them.
 	EndPointList []Endpoint `json:"endPointList,omitempty"`
+	// Kind is the session's job kind (worker.JobKind: mediapush, room, mix, mix-rtmp) and
+	// Room, Conference and MixID what it records: the job's fields, kept for what comes after
+	// it. Not part of Ant Media's broadcast.
+	Kind       string `json:"-"`
+	Room       string `json:"-"`
+	Conference string `json:"-"`
+	MixID      string `json:"-"`
 }
 
 // Endpoint is a push of a broadcast to another server.
@@ -58,12 +65,15 @@ const (
 // PutBroadcast creates or replaces the broadcast of b.StreamID.
 func (c *Catalog) PutBroadcast(ctx context.Context, b Broadcast) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO broadcasts
-		(stream_id, status, state, url, width, height, record_type, start_time, end_time, reason, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))
+		(stream_id, status, state, url, width, height, record_type, start_time, end_time, reason, updated,
+		kind, room, conference, mix_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'), ?, ?, ?, ?)
 		ON CONFLICT(stream_id) DO UPDATE SET status=excluded.status, state=excluded.state, url=excluded.url,
 		width=excluded.width, height=excluded.height, record_type=excluded.record_type,
-		start_time=excluded.start_time, end_time=excluded.end_time, reason=excluded.reason, updated=excluded.updated`,
-		b.StreamID, b.Status, b.State, b.URL, b.Width, b.Height, b.RecordType, b.StartTime, b.EndTime, b.Reason)
+		start_time=excluded.start_time, end_time=excluded.end_time, reason=excluded.reason, updated=excluded.updated,
+		kind=excluded.kind, room=excluded.room, conference=excluded.conference, mix_id=excluded.mix_id`,
+		b.StreamID, b.Status, b.State, b.URL, b.Width, b.Height, b.RecordType, b.StartTime, b.EndTime, b.Reason,
+		kindOrPush(b.Kind), b.Room, b.Conference, b.MixID)
 	return err
 }
 
@@ -80,12 +90,24 @@ func (c *Catalog) UpdateState(ctx context.Context, streamID, status, state, reas
 	return nil
 }
 
-const broadcastColumns = `stream_id, status, state, url, width, height, record_type, start_time, end_time, reason`
+// kindOrPush is a broadcast's kind as stored: a session made without one is a media push.
+func kindOrPush(kind string) string {
+	if kind == "" {
+		return KindPush
+	}
+	return kind
+}
+
+// KindPush is the kind of a broadcast of a start call's page.
+const KindPush = "mediapush"
+
+const broadcastColumns = `stream_id, status, state, url, width, height, record_type, start_time, end_time, reason,
+	kind, room, conference, mix_id`
 
 func scanBroadcast(row interface{ Scan(...any) error }) (Broadcast, error) {
 	var b Broadcast
 	err := row.Scan(&b.StreamID, &b.Status, &b.State, &b.URL, &b.Width, &b.Height, &b.RecordType,
-		&b.StartTime, &b.EndTime, &b.Reason)
+		&b.StartTime, &b.EndTime, &b.Reason, &b.Kind, &b.Room, &b.Conference, &b.MixID)
 	b.Name, b.Type = b.StreamID, "liveStream"
 	return b, err
 }
@@ -143,8 +165,9 @@ func (c *Catalog) streamIDs(ctx context.Context, q string, args ...any) ([]strin
 	return ids, rows.Err()
 }
 
-// RunningBroadcasts lists the stream ids starting with prefix whose sessions are running.
-func (c *Catalog) RunningBroadcasts(ctx context.Context, prefix string) ([]string, error) {
+// RunningMixes lists the stream ids of a conference's mixes of kind (mix or mix-rtmp) whose
+// sessions are running.
+func (c *Catalog) RunningMixes(ctx context.Context, conference, kind string) ([]string, error) {
 	return c.streamIDs(ctx, `SELECT stream_id FROM broadcasts
-		WHERE substr(stream_id, 1, ?)=? AND state IN ('STARTING','ACTIVE') ORDER BY stream_id`, len(prefix), prefix)
+		WHERE conference=? AND kind=? AND state IN ('STARTING','ACTIVE') ORDER BY stream_id`, conference, kind)
 }

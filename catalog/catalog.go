@@ -49,40 +49,87 @@ CREATE TABLE IF NOT EXISTS vods (
 CREATE INDEX IF NOT EXISTS vods_by_date ON vods(creation_date);
 `
 
-// vodAdditions are the columns added to vods since its first version; Open adds those a
-// database made by an earlier version lacks.
-var vodAdditions = []struct{ name, def string }{
-	{"format", "TEXT NOT NULL DEFAULT ''"},
-	{"merged", "INTEGER NOT NULL DEFAULT 0"},
-	{"kind", "TEXT NOT NULL DEFAULT 'mix'"},
-	{"storage", "TEXT NOT NULL DEFAULT 'local'"},
-	{"info", "TEXT NOT NULL DEFAULT ''"},
+// addition is a column added to a table since its first version; Open adds those a database
+// made by an earlier version lacks, and runs fill once, when it adds the column, to give the
+// rows it finds their values.
+type addition struct {
+	table, name, def string
+	fill             string
+}
+
+// additions, in order. The kind of a session and the room, conference and mix it belongs to
+// were once read from its stream id ({room}_composite, {conference}_mix_{mixId},
+// {conference}_rtmp_{mixId}); rows from then get them from their ids, once. Start calls could
+// never take such ids, so the reading is sure for those rows.
+var additions = []addition{
+	{table: "vods", name: "format", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "vods", name: "merged", def: "INTEGER NOT NULL DEFAULT 0"},
+	{table: "vods", name: "kind", def: "TEXT NOT NULL DEFAULT 'mix'"},
+	{table: "vods", name: "storage", def: "TEXT NOT NULL DEFAULT 'local'"},
+	{table: "vods", name: "info", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "vods", name: "conference", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "vods", name: "mix_id", def: "TEXT NOT NULL DEFAULT ''", fill: `UPDATE vods SET
+		conference=substr(stream_id, 1, instr(stream_id, '_mix_')-1), mix_id=substr(stream_id, instr(stream_id, '_mix_')+5)
+		WHERE kind='mix' AND instr(stream_id, '_mix_') > 1 AND length(stream_id) > instr(stream_id, '_mix_')+4`},
+	{table: "broadcasts", name: "kind", def: "TEXT NOT NULL DEFAULT 'mediapush'"},
+	{table: "broadcasts", name: "room", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "broadcasts", name: "conference", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "broadcasts", name: "mix_id", def: "TEXT NOT NULL DEFAULT ''", fill: `
+		UPDATE broadcasts SET kind='room', room=substr(stream_id, 1, length(stream_id)-10)
+		WHERE length(stream_id) > 10 AND substr(stream_id, -10) = '_composite';
+		UPDATE broadcasts SET kind='mix',
+		conference=substr(stream_id, 1, instr(stream_id, '_mix_')-1), mix_id=substr(stream_id, instr(stream_id, '_mix_')+5)
+		WHERE kind='mediapush' AND instr(stream_id, '_mix_') > 1 AND length(stream_id) > instr(stream_id, '_mix_')+4;
+		UPDATE broadcasts SET kind='mix-rtmp',
+		conference=substr(stream_id, 1, instr(stream_id, '_rtmp_')-1), mix_id=substr(stream_id, instr(stream_id, '_rtmp_')+6)
+		WHERE kind='mediapush' AND instr(stream_id, '_rtmp_') > 1 AND length(stream_id) > instr(stream_id, '_rtmp_')+5`},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
-	have := map[string]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('vods')`)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
+	defer tx.Rollback() //nolint:errcheck // after Commit, nothing to undo
+	have := map[string]bool{}
+	for _, table := range []string{"vods", "broadcasts"} {
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+		if err != nil {
 			return err
 		}
-		have[name] = true
-	}
-	rows.Close()
-	for _, c := range vodAdditions {
-		if !have[c.name] {
-			if _, err := db.ExecContext(ctx, `ALTER TABLE vods ADD COLUMN `+c.name+` `+c.def); err != nil {
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
 				return err
+			}
+			have[table+"."+name] = true
+		}
+		rows.Close()
+	}
+	for _, c := range additions {
+		if have[c.table+"."+c.name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.name+` `+c.def); err != nil {
+			return err
+		}
+		if c.fill != "" {
+			if _, err := tx.ExecContext(ctx, c.fill); err != nil {
+				return fmt.Errorf("filling %s.%s: %w", c.table, c.name, err)
 			}
 		}
 	}
-	_, err = db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS vods_by_stream ON vods(stream_id)`)
-	return err
+	for _, idx := range []string{
+		`CREATE INDEX IF NOT EXISTS vods_by_stream ON vods(stream_id)`,
+		`CREATE INDEX IF NOT EXISTS vods_by_conference ON vods(conference, mix_id)`,
+		`CREATE INDEX IF NOT EXISTS broadcasts_by_conference ON broadcasts(conference, kind)`,
+	} {
+		if _, err := tx.ExecContext(ctx, idx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Open opens or creates the database at path.

@@ -32,24 +32,29 @@ type VoD struct {
 	// Info is what else a recording carries, as JSON: the Dolby mix it belongs to, the
 	// participant whose audio it is, the time of that participant's join.
 	Info string `json:"info,omitempty"`
+	// Conference and MixID name the Dolby mix a recording is of (its session's job's fields);
+	// empty for other recordings. Not part of Ant Media's VoD.
+	Conference string `json:"-"`
+	MixID      string `json:"-"`
 }
 
 // AddVoD stores v.
 func (c *Catalog) AddVoD(ctx context.Context, v VoD) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO vods (`+vodColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.VodID, v.VodName, v.StreamID, v.FilePath, v.Type, v.CreationDate, v.StartTime, v.Duration, v.FileSize, v.Partial,
-		v.Format, v.Merged, v.Kind, v.Storage, v.Info)
+		v.Format, v.Merged, v.Kind, v.Storage, v.Info, v.Conference, v.MixID)
 	return err
 }
 
 const vodColumns = `vod_id, vod_name, stream_id, file_path, type, creation_date, start_time, duration, file_size, partial,
-	format, merged, kind, storage, info`
+	format, merged, kind, storage, info, conference, mix_id`
 
 func scanVoD(row interface{ Scan(...any) error }) (VoD, error) {
 	var v VoD
 	err := row.Scan(&v.VodID, &v.VodName, &v.StreamID, &v.FilePath, &v.Type, &v.CreationDate,
-		&v.StartTime, &v.Duration, &v.FileSize, &v.Partial, &v.Format, &v.Merged, &v.Kind, &v.Storage, &v.Info)
+		&v.StartTime, &v.Duration, &v.FileSize, &v.Partial, &v.Format, &v.Merged, &v.Kind, &v.Storage, &v.Info,
+		&v.Conference, &v.MixID)
 	v.StreamName = v.StreamID
 	return v, err
 }
@@ -65,10 +70,10 @@ func (c *Catalog) VoDsBefore(ctx context.Context, kind string, t int64) ([]VoD, 
 	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE kind=? AND creation_date<? ORDER BY creation_date`, kind, t)
 }
 
-// VoDsOf lists the VoDs of the streams whose id starts with prefix, newest first.
-func (c *Catalog) VoDsOf(ctx context.Context, prefix string) ([]VoD, error) {
-	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE substr(stream_id, 1, ?)=? ORDER BY creation_date DESC, vod_id`,
-		len(prefix), prefix)
+// ConferenceMixes lists the mix recordings of a conference, newest first.
+func (c *Catalog) ConferenceMixes(ctx context.Context, conference string) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE conference=? AND mix_id<>'' ORDER BY creation_date DESC, vod_id`,
+		conference)
 }
 
 func (c *Catalog) queryVoDs(ctx context.Context, q string, args ...any) ([]VoD, error) {
@@ -163,9 +168,9 @@ func (c *Catalog) GetVoDByName(ctx context.Context, name string) (VoD, error) {
 	return v, err
 }
 
-// VoDsWith lists, newest first, size VoDs from offset whose stream id contains infix and, when
-// format is set, of that format.
-func (c *Catalog) VoDsWith(ctx context.Context, infix, format string, offset, size int) ([]VoD, error) {
-	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE instr(stream_id, ?) > 0 AND (?='' OR format=?)
-		ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, infix, format, format, size, offset)
+// Mixes lists, newest first, size mix recordings from offset, of every conference; when format
+// is set, of that format only.
+func (c *Catalog) Mixes(ctx context.Context, format string, offset, size int) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE conference<>'' AND mix_id<>'' AND (?='' OR format=?)
+		ORDER BY creation_date DESC, vod_id LIMIT ? OFFSET ?`, format, format, size, offset)
 }

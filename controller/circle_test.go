@@ -196,7 +196,7 @@ func TestRoomRecordingHookFires(t *testing.T) {
 	var got []string
 	c.OnRoomRecordingChanged(func(room string) { got = append(got, room) })
 	now := time.Now()
-	job := worker.Job{StreamID: "room1_composite", URL: "http://127.0.0.1/x", Width: 1280, Height: 720}
+	job := worker.Job{StreamID: "room1_composite", Kind: worker.KindRoom, Room: "room1", URL: "http://127.0.0.1/x", Width: 1280, Height: 720}
 	c.svc.OnEvent(worker.Event{StreamID: "room1_composite", State: worker.Starting, At: now, Job: &job})
 	c.svc.OnEvent(worker.Event{StreamID: "plain", State: worker.Starting, At: now, Job: &worker.Job{StreamID: "plain"}})
 	c.svc.OnEvent(worker.Event{StreamID: "room1_composite", State: worker.Active, At: now})

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"mediapush/catalog"
-	"mediapush/output"
+	"mediapush/internal/recname"
 	"mediapush/recorder"
 	"mediapush/storage"
 	"mediapush/webhook"
@@ -141,22 +141,36 @@ func (s *Service) uploaded(key string) {
 	}
 }
 
-// vodFiles are a recording's files, in upload order: an HLS recording's segments, then its
-// playlist.
+// vodFiles are a recording's files, in upload order: an HLS recording's segments, as the
+// worker lists them, then its playlist.
 func (s *Service) vodFiles(rec worker.Recording) []string {
-	name := filepath.Base(rec.Path)
 	if rec.Format != recorder.HLS {
-		return []string{name}
+		return []string{rec.Key}
 	}
 	var files []string
+	for _, f := range rec.Segments {
+		if storage.CheckKey(f) == nil && f != rec.Key {
+			files = append(files, f)
+		}
+	}
+	if len(rec.Segments) == 0 {
+		files = s.segmentsHere(rec.Key)
+	}
+	return append(files, rec.Key)
+}
+
+// segmentsHere finds the segments of an HLS playlist in the streams directory: for a
+// recording announced without its segment keys (one a worker recovered before it listed them).
+func (s *Service) segmentsHere(playlist string) []string {
+	var files []string
 	entries, _ := os.ReadDir(s.streamsDir)
-	stem := strings.TrimSuffix(name, ".m3u8")
+	stem := strings.TrimSuffix(playlist, recname.Playlist)
 	for _, e := range entries {
-		if e.Name() != name && output.HLSFiles(stem, e.Name()) {
+		if e.Name() != playlist && recname.IsHLSFile(stem, e.Name()) {
 			files = append(files, e.Name())
 		}
 	}
-	return append(files, name)
+	return files
 }
 
 // availablePayload is Dolby's Recordings.Available body.
@@ -251,17 +265,7 @@ func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
 }
 
 // vodOfFile is the VoD file a served file belongs to: an HLS segment's playlist, else itself.
-func (s *Service) vodOfFile(file string) string {
-	for _, suffix := range []string{"_init.mp4", ".m4s"} {
-		if stem, ok := strings.CutSuffix(file, suffix); ok {
-			if suffix == ".m4s" {
-				stem = stem[:max(strings.LastIndex(stem, "_"), 0)]
-			}
-			return stem + ".m3u8"
-		}
-	}
-	return file
-}
+func (s *Service) vodOfFile(file string) string { return recname.PlaylistOf(file) }
 
 // maxPlaylist bounds an HLS playlist read back from S3: a day of 2 s segments is ~2 MB.
 const maxPlaylist = 16 << 20

@@ -9,6 +9,7 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/output"
+	"mediapush/worker"
 )
 
 // The Dolby.io-style recording API: a conference is recorded as "mixes", each the recording of
@@ -65,7 +66,8 @@ func (s *Service) StartMix(ctx context.Context, conference string, req MixReques
 		return "", badRequest(err)
 	}
 	id := mixStreamID(conference, "mix", req.MixID)
-	id, err := s.startPush(ctx, id, StartRequest{URL: req.LayoutURL, Width: req.Width, Height: req.Height, RecordType: "mp4"})
+	id, err := s.startPush(ctx, id, StartRequest{URL: req.LayoutURL, Width: req.Width, Height: req.Height, RecordType: "mp4"},
+		purpose{kind: worker.KindMix, conference: conference, mixID: req.MixID})
 	var se *Error
 	if errors.As(err, &se) && se.Code == 409 {
 		return "", &Error{Code: 409, Message: fmt.Sprintf("conference %s is being recorded with mix %s already", conference, req.MixID)}
@@ -87,6 +89,7 @@ func (s *Service) StartMixRTMP(ctx context.Context, conference string, req MixRe
 		return "", badRequest(err)
 	}
 	job.Endpoints = []string{req.URI}
+	purpose{kind: worker.KindMixRTMP, conference: conference, mixID: req.MixID}.apply(&job)
 	return job.StreamID, s.run(ctx, job)
 }
 
@@ -95,7 +98,11 @@ func (s *Service) StopMixes(ctx context.Context, conference, kind string) (int, 
 	if err := validStreamID(conference); err != nil {
 		return 0, badRequest(fmt.Errorf("conferenceId: %w", err))
 	}
-	running, err := s.cat.RunningBroadcasts(ctx, conference+"_"+kind+"_")
+	jobKind := worker.KindMix
+	if kind == "rtmp" {
+		jobKind = worker.KindMixRTMP
+	}
+	running, err := s.cat.RunningMixes(ctx, conference, string(jobKind))
 	if err != nil {
 		return 0, err
 	}
@@ -147,15 +154,9 @@ type Mix struct {
 	Height    int    `json:"height"`
 }
 
-// mixOf reads the conference and mix of a recording's stream id; ok is false for other streams.
-func mixOf(streamID string) (conference, mixID string, ok bool) {
-	conference, mixID, ok = strings.Cut(streamID, "_mix_")
-	return conference, mixID, ok && conference != "" && mixID != ""
-}
-
 // mixRecording presents a VoD of a mix, with a fresh download URL.
 func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording, error) {
-	conference, mixID, _ := mixOf(v.StreamID)
+	conference, mixID := v.Conference, v.MixID
 	url, err := s.DownloadURL(ctx, v)
 	if err != nil {
 		return MixRecording{}, err
@@ -189,7 +190,7 @@ func (s *Service) ConferenceRecordings(ctx context.Context, conference string) (
 	if err := validStreamID(conference); err != nil {
 		return nil, badRequest(fmt.Errorf("conferenceId: %w", err))
 	}
-	vods, err := s.cat.VoDsOf(ctx, conference+"_mix_")
+	vods, err := s.cat.ConferenceMixes(ctx, conference)
 	if err != nil {
 		return nil, err
 	}
@@ -212,15 +213,12 @@ func (s *Service) MixRecordings(ctx context.Context, mediaTypeFilter string, off
 			return []MixRecording{}, nil // no recording is of that type
 		}
 	}
-	vods, err := s.cat.VoDsWith(ctx, "_mix_", format, offset, size)
+	vods, err := s.cat.Mixes(ctx, format, offset, size)
 	if err != nil {
 		return nil, err
 	}
 	out := []MixRecording{}
 	for _, v := range vods {
-		if _, _, ok := mixOf(v.StreamID); !ok {
-			continue
-		}
 		r, err := s.mixRecording(ctx, v)
 		if err != nil {
 			return nil, err
@@ -245,7 +243,7 @@ func (s *Service) DeleteConferenceRecordings(ctx context.Context, conference str
 	if err := validStreamID(conference); err != nil {
 		return 0, badRequest(fmt.Errorf("conferenceId: %w", err))
 	}
-	vods, err := s.cat.VoDsOf(ctx, conference+"_mix_")
+	vods, err := s.cat.ConferenceMixes(ctx, conference)
 	if err != nil {
 		return 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -28,7 +27,7 @@ func (c *Controller) setRecording(ctx echo.Context) error {
 		if i > 0 {
 			msg += ","
 		}
-		msg += "streams/" + filepath.Base(r.Path)
+		msg += "streams/" + r.Key
 	}
 	// dataId is the VoD's id, as Ant Media answers; the message names the files.
 	return ctx.JSON(http.StatusOK, ok(msg, vodID))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, re
 		return "", recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
 	}
 	if !on && len(recs) > 0 {
-		if v, err := s.cat.GetVoDByName(ctx, filepath.Base(recs[0].Path)); err == nil {
+		if v, err := s.cat.GetVoDByName(ctx, recs[0].Key); err == nil {
 			vodID = v.VodID
 		}
 	}

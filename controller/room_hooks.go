@@ -1,9 +1,6 @@
 package controller
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
 // roomHooks are the functions told when a room's recording changes.
 type roomHooks struct {
@@ -32,10 +29,4 @@ func (s *Service) roomRecordingChanged(room string) {
 	for _, f := range funcs {
 		f(room)
 	}
-}
-
-// compositeRoom is the room whose recording streamID is, if it is one.
-func compositeRoom(streamID string) (string, bool) {
-	room, ok := strings.CutSuffix(streamID, compositeSuffix)
-	return room, ok && room != ""
 }

@@ -48,7 +48,7 @@ func (s *Service) StartRoomRecording(ctx context.Context, app, base, room string
 	).Replace(s.roomURL)
 	defer s.roomRecordingChanged(room)
 	id, err := s.startPush(ctx, room+compositeSuffix, StartRequest{URL: pageURL, Width: req.Width, Height: req.Height,
-		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal})
+		RecordType: req.RecordType, AwaitStartSignal: req.AwaitStartSignal}, purpose{kind: worker.KindRoom, room: room})
 	if err == nil && (req.IndividualAudio == nil || *req.IndividualAudio) {
 		s.legs.Start(room)
 	}

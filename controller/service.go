@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,10 +18,12 @@ import (
 
 	"mediapush/catalog"
 	"mediapush/internal/destination"
+	"mediapush/internal/recname"
 	"mediapush/internal/redact"
 	"mediapush/legs"
 	"mediapush/recorder"
 	"mediapush/rooms"
+	"mediapush/storage"
 	"mediapush/worker"
 )
 
@@ -77,12 +78,23 @@ func (s *Service) StartPush(ctx context.Context, streamID string, req StartReque
 	if err := checkNotReserved(streamID); err != nil {
 		return "", badRequest(err)
 	}
-	return s.startPush(ctx, streamID, req)
+	return s.startPush(ctx, streamID, req, purpose{kind: worker.KindPush})
 }
 
-// startPush starts a session under any valid id, the reserved ones included: room recordings
-// and Dolby mixes come through here.
-func (s *Service) startPush(ctx context.Context, streamID string, req StartRequest) (string, error) {
+// purpose is what a session is for, written into its job by whoever makes it: the stream id
+// is only a name, and nothing reads a kind, room or mix back from it.
+type purpose struct {
+	kind                    worker.JobKind
+	room, conference, mixID string
+}
+
+func (p purpose) apply(job *worker.Job) {
+	job.Kind, job.Room, job.Conference, job.MixID = p.kind, p.room, p.conference, p.mixID
+}
+
+// startPush starts a session for p under any valid id, the reserved ones included: room
+// recordings and Dolby mixes come through here.
+func (s *Service) startPush(ctx context.Context, streamID string, req StartRequest, p purpose) (string, error) {
 	if streamID == "" {
 		streamID = newStreamID()
 	}
@@ -90,6 +102,7 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 	if err != nil {
 		return "", badRequest(err)
 	}
+	p.apply(&job)
 	return streamID, s.run(ctx, job)
 }
 
@@ -160,7 +173,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 	switch ev.State {
 	case worker.Starting:
 		if ev.Job != nil {
-			err = s.recordStart(ctx, *ev.Job)
+			err = s.recordStart(ctx, ev.Job.Public())
 		}
 		s.startPending(ev.StreamID)
 	case worker.Active:
@@ -182,7 +195,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 	if ev.State.Final() {
 		s.vodIDs.take(ev.StreamID) // a recording turned on that never got a frame
 	}
-	if room, ok := compositeRoom(ev.StreamID); ok {
+	if room := s.roomOf(ctx, ev); room != "" {
 		if ev.State.Final() {
 			s.legs.Stop(ctx, room) // however the room's recording ended
 		}
@@ -196,7 +209,11 @@ func (s *Service) OnEvent(ev worker.Event) {
 func (s *Service) addLeg(l legs.Leg) {
 	ctx := context.Background()
 	info, _ := json.Marshal(l)
-	name := filepath.Base(l.Path)
+	name := l.Key
+	if err := storage.CheckKey(name); err != nil {
+		s.log.Error().Err(err).Str("participant", l.StreamID).Msg("catalog: the participant's audio is not named by a key")
+		return
+	}
 	v := catalog.VoD{
 		VodID: uuid.NewString(), VodName: name, StreamID: l.StreamID, StreamName: l.Name,
 		FilePath: "streams/" + name, Type: "streamVod", CreationDate: s.now().UnixMilli(),
@@ -211,7 +228,11 @@ func (s *Service) addLeg(l legs.Leg) {
 }
 
 func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
-	name := filepath.Base(rec.Path)
+	name := rec.Key
+	if err := storage.CheckKey(name); err != nil {
+		s.log.Error().Err(err).Str("streamId", rec.StreamID).Msg("catalog: the recording is not named by a key")
+		return
+	}
 	vodID := uuid.NewString()
 	if !rec.Merged {
 		if id, ok := s.vodIDs.take(rec.StreamID); ok {
@@ -223,6 +244,9 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		FilePath: "streams/" + name, Type: "streamVod", CreationDate: s.now().UnixMilli(),
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
+	}
+	if b, err := s.cat.GetBroadcast(ctx, rec.StreamID); err == nil && b.MixID != "" {
+		v.Conference, v.MixID = b.Conference, b.MixID
 	}
 	files := s.vodFiles(rec)
 	if len(files) > 1 {
@@ -249,7 +273,24 @@ func (s *Service) recordStart(ctx context.Context, job worker.Job) error {
 	return s.cat.PutBroadcast(ctx, catalog.Broadcast{
 		StreamID: job.StreamID, Status: catalog.StatusCreated, State: string(worker.Starting),
 		URL: redact.Text(job.URL), Width: job.Width, Height: job.Height, RecordType: rt, StartTime: time.Now().UnixMilli(),
+		Kind: string(job.Of()), Room: job.Room, Conference: job.Conference, MixID: job.MixID,
 	})
+}
+
+// roomOf is the room whose recording ev is about, or "": the job says so on STARTING, the
+// broadcast written from it afterwards.
+func (s *Service) roomOf(ctx context.Context, ev worker.Event) string {
+	if ev.Job != nil {
+		if ev.Job.Of() == worker.KindRoom {
+			return ev.Job.Room
+		}
+		return ""
+	}
+	b, err := s.cat.GetBroadcast(ctx, ev.StreamID)
+	if err != nil || b.Kind != string(worker.KindRoom) {
+		return ""
+	}
+	return b.Room
 }
 
 // Broadcast returns a stream's broadcast: a media-push session's, a room's or a live
@@ -332,13 +373,18 @@ func (s *Service) StreamFile(name string) (string, error) {
 	return "", notFound("no such file: %s", name)
 }
 
-// latestPlaylist is the newest HLS playlist of a stream: <id>-<UTC date>-<time>.m3u8.
+// latestPlaylist is the newest HLS playlist of a stream (recname.Format names it).
 func (s *Service) latestPlaylist(streamID string) string {
-	matches, _ := filepath.Glob(filepath.Join(s.streamsDir, streamID+"-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9]*.m3u8"))
-	if len(matches) == 0 {
-		return ""
+	matches, _ := filepath.Glob(filepath.Join(s.streamsDir, streamID+"-*"+recname.Playlist))
+	var latest string
+	var began time.Time
+	for _, m := range matches {
+		id, t, err := recname.Parse(strings.TrimSuffix(filepath.Base(m), recname.Playlist))
+		if err == nil && id == streamID && (latest == "" || t.After(began)) {
+			latest, began = m, t
+		}
 	}
-	return slices.Max(matches) // the names sort by time
+	return latest
 }
 
 // removeFiles deletes a VoD's files, here and in S3: an HLS recording's playlist and

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/internal/ffmpeg"
+	"mediapush/internal/recname"
 	"mediapush/recorder"
 	"mediapush/rooms"
 )
@@ -29,7 +30,8 @@ type Leg struct {
 	Name     string    `json:"name"`
 	Joined   time.Time `json:"joinedAt"` // when recording of the leg began
 	Left     time.Time `json:"leftAt"`
-	Path     string    `json:"-"` // the MP3
+	// Key names the MP3 in the streams store: a flat file name (recname.Leg).
+	Key      string `json:"-"`
 	Duration time.Duration
 	Size     int64
 }
@@ -145,9 +147,8 @@ func (r *Recorder) begin(p rooms.StreamInfo) {
 		return
 	}
 	now := time.Now().UTC()
-	base := fmt.Sprintf("%s-%s-%s", p.Room, p.ID, now.Format("20060102-150405.000"))
 	l := &leg{info: Leg{Room: p.Room, StreamID: p.ID, Name: p.Name, Joined: now},
-		ogg: filepath.Join(r.partDir, strings.ReplaceAll(base, ".", "")+".ogg")}
+		ogg: filepath.Join(r.partDir, recname.Leg(p.Room, p.ID, now)+".ogg")}
 	meta, _ := json.Marshal(l.info)
 	if err := os.WriteFile(l.ogg+".json", meta, 0o640); err != nil {
 		r.log.Error().Err(err).Str("participant", p.ID).Msg("cannot record the participant's audio")
@@ -205,7 +206,7 @@ func (r *Recorder) toMP3(ctx context.Context, l *leg) error {
 	if err != nil {
 		return err
 	}
-	l.info.Path, l.info.Size = dst, st.Size()
+	l.info.Key, l.info.Size = filepath.Base(dst), st.Size()
 	if l.info.Duration, err = recorder.Duration(ctx, dst); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mediapush/internal/ffmpeg"
+	"mediapush/internal/recname"
 )
 
 // HLSSegment is the target length of an HLS segment. A segment starts on a keyframe, so it
@@ -22,22 +23,16 @@ const HLSSegment = "2"
 // (H264), audio made AAC, which every HLS player plays.
 func HLS(dir, name string) Spec {
 	return Spec{
-		Name: "hls " + name + ".m3u8",
+		Name: "hls " + recname.PlaylistName(name),
 		Args: []string{
 			"-map", "0:v:0", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
 			"-f", "hls", "-hls_time", HLSSegment, "-hls_playlist_type", "event",
-			"-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", name + "_init.mp4",
-			"-hls_segment_filename", filepath.Join(dir, name+"_%05d.m4s"),
+			"-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", recname.InitName(name),
+			"-hls_segment_filename", filepath.Join(dir, recname.SegmentPattern(name)),
 			"-hls_flags", "independent_segments+temp_file",
-			filepath.Join(dir, name+".m3u8"),
+			filepath.Join(dir, recname.PlaylistName(name)),
 		},
 	}
-}
-
-// HLSFiles tells whether file belongs to the HLS recording name (its playlist or segments).
-func HLSFiles(name, file string) bool {
-	return file == name+".m3u8" || file == name+"_init.mp4" ||
-		(strings.HasPrefix(file, name+"_") && strings.HasSuffix(file, ".m4s"))
 }
 
 // TimeLastSegment rewrites the duration an ended playlist gives its last segment so that the

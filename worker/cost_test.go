@@ -21,8 +21,12 @@ func TestKindOf(t *testing.T) {
 		{job720("a", recorder.MP4), "720p/page/mp4"},
 		{job720("a", recorder.MP4, recorder.HLS, recorder.MP4), "720p/page/hls+mp4"},
 		{Job{StreamID: "x", Width: 640, Height: 360}, "360p/page/push"},
-		{Job{StreamID: "room1_composite", Width: 1920, Height: 1080, Record: []recorder.Format{recorder.MP4}}, "1080p/room/mp4"},
-		{Job{StreamID: "conf_mix_default", Width: 960, Height: 540}, "720p/room/push"},
+		{Job{StreamID: "room1_composite", Kind: KindRoom, Room: "room1", Width: 1920, Height: 1080, Record: []recorder.Format{recorder.MP4}}, "1080p/room/mp4"},
+		{Job{StreamID: "c_mix_d", Kind: KindMix, Conference: "c", MixID: "d", Width: 960, Height: 540}, "720p/room/push"},
+		{Job{StreamID: "c_rtmp_d", Kind: KindMixRTMP, Conference: "c", MixID: "d", Width: 1280, Height: 720}, "720p/room/push"},
+		// The kind is the job's field: an id that looks like a room recording's says nothing.
+		{Job{StreamID: "room1_composite", Width: 1280, Height: 720}, "720p/page/push"},
+		{Job{StreamID: "recording-of-room1", Kind: KindRoom, Room: "room1", Width: 1280, Height: 720}, "720p/room/push"},
 		{Job{StreamID: "big", Width: 3840, Height: 2160}, "2160p/page/push"},
 		{Job{StreamID: "small", Width: 160, Height: 120}, "360p/page/push"},
 	} {
@@ -41,7 +45,7 @@ func TestPriorCost(t *testing.T) {
 	if !(small.Cores < c.Cores && c.Cores < big.Cores && small.Bytes < c.Bytes && c.Bytes < big.Bytes) {
 		t.Errorf("prior does not grow with the pixels: %+v %+v %+v", small, c, big)
 	}
-	if room := priorCost(Job{StreamID: "r_composite", Width: 1280, Height: 720}); room.Cores <= c.Cores {
+	if room := priorCost(Job{StreamID: "r", Kind: KindRoom, Room: "r", Width: 1280, Height: 720}); room.Cores <= c.Cores {
 		t.Errorf("a room's layout page costs no more than a page: %+v", room)
 	}
 }

@@ -12,9 +12,16 @@ import (
 // Job asks for one page to be captured.
 type Job struct {
 	StreamID string `json:"streamId"`
-	URL      string `json:"url"`
-	Width    int    `json:"width"`
-	Height   int    `json:"height"`
+	// Kind says what the session is for: a start call's page (empty counts as KindPush), a
+	// room's recording (Room names the room) or a Dolby conference's mix (Conference and MixID
+	// name it). The controller that makes the job sets them; nothing reads them from StreamID.
+	Kind       JobKind `json:"kind,omitempty"`
+	Room       string  `json:"room,omitempty"`
+	Conference string  `json:"conference,omitempty"`
+	MixID      string  `json:"mixId,omitempty"`
+	URL        string  `json:"url"`
+	Width      int     `json:"width"`
+	Height     int     `json:"height"`
 	// Record lists the recordings to make while pushing (mp4, webm, mp3, hls); empty pushes
 	// without recording.
 	Record []recorder.Format `json:"record,omitempty"`
@@ -59,20 +66,24 @@ type Event struct {
 	At       time.Time `json:"at"`
 	// Reason says why a session FAILED or was ABORTED.
 	Reason string `json:"reason,omitempty"`
-	// Job is the session's job, on the STARTING event.
+	// Job is the session's job, on the STARTING event, without its credentials (Job.Public).
 	Job *Job `json:"job,omitempty"`
 	// Recordings are the finished files, on the final event (and on recovery).
 	Recordings []Recording `json:"recordings,omitempty"`
 }
 
-// Recording is one finished file.
+// Recording is one finished file, named by its key in the worker's streams store: a flat file
+// name (storage.CheckKey), never a path. Only the worker knows where its files are.
 type Recording struct {
-	StreamID  string          `json:"streamId"`
-	Format    recorder.Format `json:"format"`
-	Path      string          `json:"path"` // absolute
-	StartedAt time.Time       `json:"startedAt"`
-	Duration  time.Duration   `json:"duration"`
-	Size      int64           `json:"size"`
+	StreamID string          `json:"streamId"`
+	Format   recorder.Format `json:"format"`
+	Key      string          `json:"key"`
+	// Segments are the keys of an HLS recording's init and media segments, in order; Key is
+	// its playlist.
+	Segments  []string      `json:"segments,omitempty"`
+	StartedAt time.Time     `json:"startedAt"`
+	Duration  time.Duration `json:"duration"`
+	Size      int64         `json:"size"`
 	// Partial marks a recording cut short by a failure or crash.
 	Partial bool `json:"partial,omitempty"`
 	// Merged marks the join of a session's parts (recording toggled off and on).

@@ -61,9 +61,7 @@ func sizeBucket(w, h int) string {
 	return best
 }
 
-// kindOf is a job's kind. Room recordings and Dolby mixes are known by the stream ids the
-// controller gives them ({room}_composite, {conference}_mix_{mixId}), which a start call
-// cannot take.
+// kindOf is a job's kind as far as its cost goes.
 func kindOf(job Job) Kind {
 	outs := make([]string, 0, len(job.Record))
 	for _, f := range job.Record {
@@ -75,8 +73,7 @@ func kindOf(job Job) Kind {
 	if o == "" {
 		o = "push"
 	}
-	composite := strings.HasSuffix(job.StreamID, "_composite") || strings.Contains(job.StreamID, "_mix_")
-	return Kind{Size: sizeBucket(job.Width, job.Height), Composite: composite, Outputs: o}
+	return Kind{Size: sizeBucket(job.Width, job.Height), Composite: job.Of().Composite(), Outputs: o}
 }
 
 // The prior cost of a session, before any of its kind has been measured: a 1280x720 page

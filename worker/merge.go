@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mediapush/internal/ffmpeg"
+	"mediapush/internal/recname"
 	"mediapush/recorder"
 )
 
@@ -47,8 +48,8 @@ func mergeSessionParts(ctx context.Context, parts []Recording, dir string) ([]Re
 // gaps are marked, not hidden.
 func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, error) {
 	first := parts[0]
-	base := strings.TrimSuffix(filepath.Base(first.Path), filepath.Ext(first.Path))
-	dst := freeName(filepath.Join(dir, base+"-merged."+string(first.Format)))
+	stem, _ := recname.SplitExt(first.Key)
+	dst := freeName(filepath.Join(dir, recname.Merged(stem)+"."+string(first.Format)))
 	tmp, err := os.MkdirTemp(dir, ".merge-")
 	if err != nil {
 		return Recording{}, err
@@ -60,7 +61,7 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 	var at time.Duration
 	var partial bool
 	for i, p := range parts {
-		fmt.Fprintf(&list, "file '%s'\n", strings.ReplaceAll(p.Path, "'", `'\''`))
+		fmt.Fprintf(&list, "file '%s'\n", strings.ReplaceAll(filepath.Join(dir, p.Key), "'", `'\''`))
 		title := fmt.Sprintf("Part %d, recorded from %s UTC", i+1, p.StartedAt.UTC().Format("15:04:05"))
 		if i > 0 {
 			prev := parts[i-1]
@@ -100,6 +101,6 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 	if err != nil {
 		return Recording{}, err
 	}
-	return Recording{StreamID: first.StreamID, Format: first.Format, Path: dst, StartedAt: first.StartedAt,
+	return Recording{StreamID: first.StreamID, Format: first.Format, Key: filepath.Base(dst), StartedAt: first.StartedAt,
 		Duration: dur, Size: st.Size(), Partial: partial, Merged: true}, nil
 }

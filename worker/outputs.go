@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"mediapush/internal/recname"
 	"mediapush/media"
 	"mediapush/output"
 	"mediapush/rooms"
@@ -237,7 +238,7 @@ func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial b
 	if err := hls.Close(ctx); err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	rec, err := endPlaylist(ctx, filepath.Join(dir, name+".m3u8"))
+	rec, err := endPlaylist(ctx, filepath.Join(dir, recname.PlaylistName(name)))
 	if err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}

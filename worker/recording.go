@@ -8,14 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"mediapush/internal/recname"
 	"mediapush/media"
 	"mediapush/output"
 	"mediapush/recorder"
+	"mediapush/storage"
 )
 
 // recording is a file being written: an incremental Matroska file in recording/ that survives
@@ -36,7 +39,7 @@ type sidecar struct {
 
 func newRecording(dataDir, streamID string, formats []recorder.Format, started time.Time, video media.Track, audio *media.Track) (*recording, error) {
 	started = started.UTC()
-	base := streamID + "-" + started.Format("20060102-150405")
+	base := recname.Format(streamID, started)
 	r := &recording{
 		partial: freeName(filepath.Join(dataDir, "recording", base+".mkv")),
 		meta:    sidecar{StreamID: streamID, Formats: formats, StartedAt: started, Base: base},
@@ -115,7 +118,7 @@ func finishFile(ctx context.Context, src string, meta sidecar, streamsDir string
 			errs = append(errs, fmt.Errorf("%s: %w", f, err))
 			continue
 		}
-		recs = append(recs, Recording{StreamID: meta.StreamID, Format: f, Path: dst, StartedAt: meta.StartedAt,
+		recs = append(recs, Recording{StreamID: meta.StreamID, Format: f, Key: filepath.Base(dst), StartedAt: meta.StartedAt,
 			Duration: info.Duration, Size: info.Size, Partial: partial})
 	}
 	if len(left) == 0 {
@@ -132,13 +135,12 @@ func finishFile(ctx context.Context, src string, meta sidecar, streamsDir string
 
 // freeName returns path, or path with _2, _3 … before the extension when it is taken.
 func freeName(path string) string {
-	ext := filepath.Ext(path)
-	stem := strings.TrimSuffix(path, ext)
+	dir, name := filepath.Split(path)
 	for n := 2; ; n++ {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return path
 		}
-		path = fmt.Sprintf("%s_%d%s", stem, n, ext)
+		path = filepath.Join(dir, recname.Taken(name, n))
 	}
 }
 
@@ -158,7 +160,7 @@ func (w *Worker) Recover(ctx context.Context) ([]Recording, error) {
 			errs = append(errs, fmt.Errorf("recover %s: %w", filepath.Base(src), err))
 		}
 		for _, rec := range saved {
-			w.cfg.Log.Info().Str("streamId", rec.StreamID).Str("file", rec.Path).
+			w.cfg.Log.Info().Str("streamId", rec.StreamID).Str("file", rec.Key).
 				Dur("duration", rec.Duration).Msg("recovered a recording cut short by a crash")
 		}
 		recs = append(recs, saved...)
@@ -210,7 +212,7 @@ func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", filepath.Base(m), err))
 			continue
 		}
-		p := filepath.Join(w.StreamsDir(), meta.Base+".m3u8")
+		p := filepath.Join(w.StreamsDir(), recname.PlaylistName(meta.Base))
 		rec, err := endPlaylist(ctx, p)
 		if err != nil {
 			os.Remove(m) // nothing was segmented before the crash, or it cannot be read
@@ -226,7 +228,7 @@ func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
 }
 
 // endPlaylist gives an HLS playlist its end, if it has none, and its last segment the duration
-// of its media, and describes it.
+// of its media, and describes it: its key and the keys of the segments it lists.
 func endPlaylist(ctx context.Context, p string) (Recording, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -249,13 +251,38 @@ func endPlaylist(ctx context.Context, p string) (Recording, error) {
 	if err != nil {
 		return Recording{}, err
 	}
+	b, err = os.ReadFile(p)
+	if err != nil {
+		return Recording{}, err
+	}
+	key := filepath.Base(p)
+	segments := playlistSegments(strings.TrimSuffix(key, recname.Playlist), b)
 	// Its size is the playlist's and its segments'.
-	segments, _ := filepath.Glob(strings.TrimSuffix(p, ".m3u8") + "_*")
 	var size int64
-	for _, f := range append(segments, p) {
-		if st, err := os.Stat(f); err == nil {
+	for _, f := range append(segments, key) {
+		if st, err := os.Stat(filepath.Join(filepath.Dir(p), f)); err == nil {
 			size += st.Size()
 		}
 	}
-	return Recording{Format: recorder.HLS, Path: p, Duration: dur, Size: size}, nil
+	return Recording{Format: recorder.HLS, Key: key, Segments: segments, Duration: dur, Size: size}, nil
+}
+
+// playlistSegments are the segment files the playlist of the HLS recording stem lists: its
+// init segment (EXT-X-MAP) and media segments, in order. Only names of that recording's own
+// files count: the keys go out in events and name files that are uploaded and deleted.
+func playlistSegments(stem string, playlist []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(playlist), "\n") {
+		line = strings.TrimSpace(line)
+		if uri, ok := strings.CutPrefix(line, `#EXT-X-MAP:URI="`); ok {
+			line, _, _ = strings.Cut(uri, `"`)
+		}
+		if line == "" || strings.HasPrefix(line, "#") || slices.Contains(out, line) {
+			continue
+		}
+		if storage.CheckKey(line) == nil && recname.IsHLSFile(stem, line) {
+			out = append(out, line)
+		}
+	}
+	return out
 }

@@ -84,7 +84,7 @@ func (s *session) setState(st State, reason string, recs []Recording) {
 	s.mu.Unlock()
 	ev := Event{StreamID: s.job.StreamID, State: st, At: time.Now(), Reason: reason, Recordings: recs}
 	if st == Starting {
-		job := s.job
+		job := s.job.Public()
 		ev.Job = &job
 	}
 	l := s.log.Info()

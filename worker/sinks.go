@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"mediapush/ingest"
+	"mediapush/internal/recname"
 	"mediapush/media"
 	"mediapush/recorder"
 )
@@ -15,7 +16,7 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	hlsName := ""
 	if slices.Contains(s.job.Record, recorder.HLS) {
 		now := time.Now().UTC()
-		hlsName = s.job.StreamID + "-" + now.Format("20060102-150405")
+		hlsName = recname.Format(s.job.StreamID, now)
 		if err := markHLS(s.w.cfg.DataDir, s.job.StreamID, hlsName, now); err != nil {
 			return nil, err
 		}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"mediapush/ingest"
+	"mediapush/internal/recname"
 	"mediapush/media"
 	"mediapush/recorder"
 )
@@ -133,7 +133,7 @@ func (s *session) finishAll(ctx context.Context, partial bool) ([]Recording, err
 	hls, err := s.outs.close(ctx, s.job.StreamID, s.w.StreamsDir(), partial)
 	if hls != nil {
 		recs = append(recs, *hls)
-		os.Remove(hlsMark(s.w.cfg.DataDir, strings.TrimSuffix(filepath.Base(hls.Path), ".m3u8")))
+		os.Remove(hlsMark(s.w.cfg.DataDir, strings.TrimSuffix(hls.Key, recname.Playlist)))
 	}
 	errs = append(errs, err)
 	return recs, errors.Join(errs...)

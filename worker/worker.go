@@ -147,6 +147,9 @@ func (w *Worker) StreamsDir() string { return filepath.Join(w.cfg.DataDir, "stre
 // Start runs job and returns once its first video frame has arrived (the session is ACTIVE),
 // or with the reason it could not start. A failed start leaves nothing running.
 func (w *Worker) Start(ctx context.Context, job Job) error {
+	if err := job.Check(); err != nil {
+		return err
+	}
 	s, err := w.add(job)
 	if err != nil {
 		return err
