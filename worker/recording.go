@@ -222,7 +222,8 @@ func (w *Worker) recoverHLS(ctx context.Context) ([]Recording, error) {
 		rec.StreamID, rec.StartedAt, rec.Partial = meta.StreamID, meta.StartedAt, true
 		recs = append(recs, rec)
 		os.Remove(m)
-		w.cfg.Log.Info().Str("streamId", meta.StreamID).Str("file", p).Dur("duration", rec.Duration).Msg("recovered an HLS recording cut short by a crash")
+		w.cfg.Log.Info().Str("streamId", meta.StreamID).Str("file", rec.Key).Int("segments", len(rec.Segments)).
+			Dur("duration", rec.Duration).Msg("recovered an HLS recording cut short by a crash")
 	}
 	return recs, errors.Join(errs...)
 }
