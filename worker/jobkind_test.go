@@ -2,6 +2,8 @@ package worker
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -132,5 +134,20 @@ func TestPlaylistSegmentsAreTheRecordingsKeys(t *testing.T) {
 	want := []string{stem + "_init.mp4", stem + "_00000.m4s", stem + "_00001.m4s"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("segments %q, want %q", got, want)
+	}
+}
+
+// A finished file never replaces another: a taken name gets _2, _3 … before its extension.
+func TestFreeNameKeepsTakenFiles(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "s1-20260101-120000.mp4")
+	for i, want := range []string{"s1-20260101-120000.mp4", "s1-20260101-120000_2.mp4", "s1-20260101-120000_3.mp4"} {
+		got := freeName(name)
+		if filepath.Base(got) != want || filepath.Dir(got) != dir {
+			t.Fatalf("file %d: %s, want %s in %s", i+1, got, want, dir)
+		}
+		if err := os.WriteFile(got, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
