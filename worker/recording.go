@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +28,8 @@ type recording struct {
 	partial string
 	meta    sidecar
 	writer  *recorder.Writer
+	// spool, when the worker has a spool dir, copies the file to shared storage as it grows.
+	spool *spooler
 }
 
 type sidecar struct {
@@ -37,7 +40,8 @@ type sidecar struct {
 	Base      string            `json:"base"` // the files' name without extension, in streams/
 }
 
-func newRecording(dataDir, streamID string, formats []recorder.Format, started time.Time, video media.Track, audio *media.Track) (*recording, error) {
+func (w *Worker) newRecording(streamID string, formats []recorder.Format, started time.Time, video media.Track, audio *media.Track) (*recording, error) {
+	dataDir := w.cfg.DataDir
 	started = started.UTC()
 	base := recname.Format(streamID, started)
 	r := &recording{
@@ -52,6 +56,14 @@ func newRecording(dataDir, streamID string, formats []recorder.Format, started t
 	if err != nil {
 		os.Remove(r.partial + ".json")
 		return nil, err
+	}
+	if w.cfg.SpoolDir != "" {
+		if r.spool, err = startSpool(w.cfg.SpoolDir, r.partial, r.meta, w.cfg.SpoolInterval, w.cfg.Log); err != nil {
+			r.writer.Close()
+			os.Remove(r.partial)
+			os.Remove(r.partial + ".json")
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -69,6 +81,8 @@ func (m sidecar) write(path string) error {
 	}
 	return nil
 }
+
+func (m sidecar) encode(w io.Writer) error { return json.NewEncoder(w).Encode(m) }
 
 // sidecarName is what a sidecar's base name and stream id may hold: they name files in
 // streams/, so nothing that leaves it.
@@ -94,11 +108,19 @@ func readSidecar(path string) (sidecar, error) {
 // finish closes the incremental file and turns it into the deliverables in streamsDir.
 func (r *recording) finish(ctx context.Context, log zerolog.Logger, streamsDir string, partial bool) ([]Recording, error) {
 	if err := r.writer.Close(); err != nil {
+		if r.spool != nil {
+			r.spool.close(false)
+		}
 		return nil, err
 	}
 	st := r.writer.Stats()
 	log.Debug().Int64("video", st.VideoFrames).Int64("audio", st.AudioFrames).Int64("dropped", st.Dropped).Msg("recording closed")
-	return finishFile(ctx, r.partial, r.meta, streamsDir, partial)
+	recs, err := finishFile(ctx, r.partial, r.meta, streamsDir, partial)
+	if r.spool != nil {
+		// The spooled copy is only dropped once every file is made from the local one.
+		r.spool.close(err == nil)
+	}
+	return recs, err
 }
 
 // finishFile makes each format's file from the Matroska file src. The source stays while a
@@ -158,6 +180,8 @@ func (w *Worker) Recover(ctx context.Context) ([]Recording, error) {
 		saved, err := recoverOne(ctx, m, src, w.StreamsDir())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("recover %s: %w", filepath.Base(src), err))
+		} else if w.cfg.SpoolDir != "" {
+			removeSpooled(w.cfg.SpoolDir, filepath.Base(src)) // saved from the local copy
 		}
 		for _, rec := range saved {
 			w.cfg.Log.Info().Str("streamId", rec.StreamID).Str("file", rec.Key).

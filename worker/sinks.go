@@ -30,7 +30,7 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
 		// Dated by its first frame's capture time, not by when the ingest let it through.
 		started := s.in.Epoch().Add(pts)
-		return newRecording(s.w.cfg.DataDir, s.job.StreamID, formats, started, video, audio)
+		return s.w.newRecording(s.job.StreamID, formats, started, video, audio)
 	})
 	return fanout{s.rec, s.outs}, nil
 }

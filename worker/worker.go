@@ -42,6 +42,14 @@ type Config struct {
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
 
+	// SpoolDir, when set, is a directory on storage shared with the controller, one per worker
+	// node (a node lost is recovered from its own), where each
+	// recording in progress is copied as it grows, every SpoolInterval (default
+	// DefaultSpoolInterval), so that losing this machine loses at most that much of it
+	// (see RecoverSpooled).
+	SpoolDir      string
+	SpoolInterval time.Duration
+
 	// Limits bound what the worker takes on.
 	Limits
 	// Proxy (host:port) carries the browsers' HTTP traffic and enforces the destination policy.
@@ -102,6 +110,9 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.NoMediaTimeout == 0 {
 		cfg.NoMediaTimeout = 10 * time.Second
 	}
+	if cfg.SpoolInterval == 0 {
+		cfg.SpoolInterval = DefaultSpoolInterval
+	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
@@ -122,6 +133,11 @@ func New(cfg Config) (*Worker, error) {
 	for _, d := range []string{"tmp", "recording", "streams"} {
 		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o750); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.SpoolDir != "" {
+		if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
+			return nil, fmt.Errorf("spool dir: %w", err)
 		}
 	}
 	pool, err := browser.NewPool(browser.PoolOptions{PoolSettings: cfg.Browsers, Browser: browser.Options{
