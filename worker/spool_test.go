@@ -142,7 +142,7 @@ func TestRecoverSpooledRebuildsALostMachinesRecording(t *testing.T) {
 	if d := recs[0].Duration; d < 2500*time.Millisecond || d > 4500*time.Millisecond {
 		t.Fatalf("recovered %v of media, want about two thirds of 6s", d)
 	}
-	if p, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", recs[0].Path).Output(); !strings.Contains(string(p), "h264") || !strings.Contains(string(p), "aac") {
+	if p, _ := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", filepath.Join(streams, recs[0].Key)).Output(); !strings.Contains(string(p), "h264") || !strings.Contains(string(p), "aac") {
 		t.Fatalf("recovered file has streams %q, want h264 and aac", p)
 	}
 	left, _ := filepath.Glob(filepath.Join(spoolDir, base+"*"))
