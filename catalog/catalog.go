@@ -59,9 +59,27 @@ var vodAdditions = []struct{ name, def string }{
 	{"info", "TEXT NOT NULL DEFAULT ''"},
 }
 
+// broadcastAdditions are the columns added to broadcasts since its first version.
+var broadcastAdditions = []struct{ name, def string }{
+	{"parts", "INTEGER NOT NULL DEFAULT 0"},
+	{"gaps", "INTEGER NOT NULL DEFAULT 0"},
+}
+
 func migrate(ctx context.Context, db *sql.DB) error {
+	if err := addColumns(ctx, db, "vods", vodAdditions); err != nil {
+		return err
+	}
+	if err := addColumns(ctx, db, "broadcasts", broadcastAdditions); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS vods_by_stream ON vods(stream_id)`)
+	return err
+}
+
+// addColumns adds to table (a constant of this package) those of columns it lacks.
+func addColumns(ctx context.Context, db *sql.DB, table string, columns []struct{ name, def string }) error {
 	have := map[string]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('vods')`)
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
 	if err != nil {
 		return err
 	}
@@ -74,15 +92,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		have[name] = true
 	}
 	rows.Close()
-	for _, c := range vodAdditions {
+	for _, c := range columns {
 		if !have[c.name] {
-			if _, err := db.ExecContext(ctx, `ALTER TABLE vods ADD COLUMN `+c.name+` `+c.def); err != nil {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+c.name+` `+c.def); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS vods_by_stream ON vods(stream_id)`)
-	return err
+	return nil
 }
 
 // Open opens or creates the database at path.
