@@ -81,14 +81,15 @@ func TestBrowserCrashContinuesTheRecording(t *testing.T) {
 
 // testCrashContinues records the A/V sync page, crashes its session's Chromium with crash, and
 // checks that the session went on and left one recording of both parts. A browser of its own
-// (ownBrowser) is launched again, so its gap is longer than a tab's: maxGap.
+// (ownBrowser) is launched again, so its gap is longer than a tab's: maxGap; that session also
+// records live HLS, which runs on through the gap.
 func testCrashContinues(t *testing.T, ownBrowser bool, maxGap time.Duration, crash func(*testing.T, *service, string)) {
 	h := newHookReceiver(t)
 	s := startService(t, h.configure)
 	const id = "resumed"
 	body := map[string]any{"url": avSyncWithBallast(t, s), "width": 640, "height": 360, "recordType": "mp4"}
 	if ownBrowser {
-		body["ownBrowser"] = true
+		body["ownBrowser"], body["recordType"] = true, "mp4,hls"
 	}
 	r := s.start(id, body)
 	started := time.Now() // start answers once the first frame is in: recording from there
@@ -123,17 +124,24 @@ func testCrashContinues(t *testing.T, ownBrowser bool, maxGap time.Duration, cra
 	}
 	wall := stopAt.Sub(started)
 
-	// One recording, listed once and announced once.
-	var mine []storedVoD
+	// One recording of each format, listed once and announced once.
+	var mine, hls []storedVoD
 	var all []storedVoD
 	s.getJSON("/live/rest/v2/vods/list/0/50", &all)
 	for _, v := range all {
-		if v.StreamID == id {
+		switch {
+		case v.StreamID != id:
+		case v.Format == "hls":
+			hls = append(hls, v)
+		default:
 			mine = append(mine, v)
 		}
 	}
 	if len(mine) != 1 || mine[0].Format != "mp4" || mine[0].Merged || mine[0].Partial {
 		t.Fatalf("VoDs of the session: %+v; want one whole mp4", mine)
+	}
+	if wantHLS := body["recordType"] == "mp4,hls"; wantHLS != (len(hls) == 1) || len(hls) > 1 {
+		t.Fatalf("HLS VoDs of the session: %+v; want one when recorded (%v)", hls, wantHLS)
 	}
 	v := mine[0]
 	var info struct {
@@ -154,8 +162,15 @@ func testCrashContinues(t *testing.T, ownBrowser bool, maxGap time.Duration, cra
 		states := h.states(t, id)
 		return len(states) > 0 && states[len(states)-1] == "COMPLETE" && len(h.announced(t)) > 0
 	})
-	if got := h.announced(t); len(got) != 1 || len(got[v.VodName]) != 1 {
-		t.Errorf("Recordings.Available: %v; want one, for %s", keys(got), v.VodName)
+	waitFor(t, "every recording announced", 30*time.Second, func() bool { return len(h.announced(t)) >= 1+len(hls) })
+	got := h.announced(t)
+	if len(got) != 1+len(hls) || len(got[v.VodName]) != 1 {
+		t.Errorf("Recordings.Available for %v; want one for %s (and its HLS recording, if any)", keys(got), v.VodName)
+	}
+	for _, l := range hls {
+		if len(got[l.VodName]) != 1 {
+			t.Errorf("Recordings.Available for %v; want one for %s", keys(got), l.VodName)
+		}
 	}
 	h.checkDeliveries(t)
 
@@ -203,6 +218,21 @@ func testCrashContinues(t *testing.T, ownBrowser bool, maxGap time.Duration, cra
 			t.Errorf("part %d: A/V offsets %v, median |offset| %s; want in step", i+1, offsets, med)
 		} else {
 			t.Logf("part %d: A/V median |offset| %s over %d flashes", i+1, med, len(offsets))
+		}
+	}
+	// The live HLS recording ran on through the gap: it plays, the gap included.
+	for _, l := range hls {
+		file := filepath.Join(s.data, l.FilePath)
+		if err := mediacheck.Decodes(ctx, file); err != nil {
+			t.Errorf("the HLS recording does not play: %v", err)
+		}
+		info, err := mediacheck.Probe(ctx, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s (recorded for %s, %s of it a gap)", l.VodName, info.Duration, wall.Round(time.Millisecond), gap)
+		if info.Duration < probe.Duration-2*time.Second {
+			t.Errorf("the HLS recording lasts %s, the MP4 %s: want at least the MP4's media, less a segment", info.Duration, probe.Duration)
 		}
 	}
 	if b := s.parts(id); b.State != "COMPLETE" || b.Parts != 2 || b.Gaps != 1 {
