@@ -260,3 +260,47 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestStopWhileTheSessionStartsAgain stops a session right after its renderer crashed, while
+// it is being started again: the stop ends it COMPLETE with what was recorded, and no second
+// part is started after it.
+func TestStopWhileTheSessionStartsAgain(t *testing.T) {
+	s := startService(t)
+	pages := newVisitorPages(t)
+	v := visitor{"eve", "red", 500, ballastMiB}
+	s.startVisitor(t, pages, v)
+	started := time.Now()
+	time.Sleep(4 * time.Second)
+	if n := killRenderersHolding(s.data, v.ballast); n != 1 {
+		t.Fatalf("killed %d renderers holding %d MiB, want the page's alone", n, v.ballast)
+	}
+	crashAt := time.Now()
+	time.Sleep(300 * time.Millisecond) // the crash is noticed at once; starting again takes seconds
+	r := s.stop(v.id)
+	if !r.Success {
+		t.Fatalf("stop while starting again: %s", r.msg())
+	}
+	b := s.parts(v.id)
+	if b.State != "COMPLETE" || b.Parts != 0 {
+		t.Errorf("after the stop: %+v; want COMPLETE, no second part", b)
+	}
+	got := s.vodOf(v.id)
+	if got.Partial || got.Format != "mp4" {
+		t.Errorf("the recording: %+v; want a whole mp4", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := s.download(got)
+	info, err := mediacheck.Probe(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recorded := crashAt.Sub(started); !closeTo(info.Duration, recorded, time.Second) {
+		t.Errorf("the recording lasts %s; the page was recorded for %s before it crashed", info.Duration, recorded.Round(time.Millisecond))
+	}
+	checkVisitorRecording(t, s, v, 1300)
+	// Nothing of the session runs on: the harness checks no Chromium is left at the end.
+	if p, err := s.ctl.Progress(v.id); err == nil {
+		t.Errorf("the session runs on after the stop: %+v", p)
+	}
+}
