@@ -12,16 +12,17 @@ import (
 // browser crashed.
 const DefaultMaxRestarts = 3
 
-// restartPolicy bounds a session's restarts: at most max over its life, each try after a
-// growing pause (a browser that crashes at once again is given a moment), the pause short
-// again once a restart has worked.
+// restartPolicy bounds a session's restarts: at most max over its life. The first try after a
+// crash comes at once, so that the gap stays short; each further one after a growing pause (a
+// browser that fails again at once is given a moment). Once a restart has worked, the next
+// crash is tried at once again.
 type restartPolicy struct {
-	left int
-	wait *backoff.ExponentialBackOff
+	left    int
+	waiting bool // a try since the last crash failed: pause before the next
+	wait    *backoff.ExponentialBackOff
 }
 
-// Pauses before a restart: the first comes almost at once, so that the gap stays short; a
-// browser that keeps failing is tried after 0.5, 1, 2 … s.
+// Pauses between the tries after one crash: 0.25, 0.5, 1, 2, 4 s.
 const (
 	restartFirstPause = 250 * time.Millisecond
 	restartMaxPause   = 4 * time.Second
@@ -43,11 +44,18 @@ func (p *restartPolicy) next() (time.Duration, bool) {
 		return 0, false
 	}
 	p.left--
+	if !p.waiting {
+		p.waiting = true
+		return 0, true
+	}
 	return p.wait.NextBackOff(), true
 }
 
-// worked makes the pause before a later restart short again.
-func (p *restartPolicy) worked() { p.wait.Reset() }
+// worked makes the next restart, after a later crash, come at once again.
+func (p *restartPolicy) worked() {
+	p.waiting = false
+	p.wait.Reset()
+}
 
 // errGaveUp is the end of the restarts a session was allowed.
 var errGaveUp = errors.New("no restart left")

@@ -34,8 +34,8 @@ func TestRestartPolicyAllowsMaxRestartsWithGrowingPauses(t *testing.T) {
 	if _, ok := p.next(); ok {
 		t.Error("a fourth restart was allowed")
 	}
-	// ±20% around 250 ms, 500 ms, 1 s: each pause longer than the one before.
-	for i, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second} {
+	// At once, then ±20% around 250 ms, 500 ms: each pause longer than the one before.
+	for i, want := range []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond} {
 		if lo, hi := want*8/10, want*12/10+time.Nanosecond; pauses[i] < lo || pauses[i] > hi {
 			t.Errorf("pause %d is %s, want %s ± 20%%", i+1, pauses[i], want)
 		}
@@ -53,8 +53,11 @@ func TestRestartPolicyPausesShortAgainAfterARestartWorked(t *testing.T) {
 		p.next()
 	}
 	p.worked()
+	if d, _ := p.next(); d != 0 {
+		t.Errorf("after a restart worked the next crash waits %s, want none", d)
+	}
 	if d, _ := p.next(); d > restartFirstPause*12/10+time.Nanosecond {
-		t.Errorf("after a restart worked the next pause is %s, want about %s", d, restartFirstPause)
+		t.Errorf("the pause after the first failed try is %s, want about %s", d, restartFirstPause)
 	}
 	for range 5 {
 		if d, _ := p.next(); d > restartMaxPause*12/10+time.Nanosecond {
@@ -76,8 +79,8 @@ func TestRetryUntilStopsAtTheFirstSuccess(t *testing.T) {
 	if err != nil || tries != 3 {
 		t.Fatalf("tries %d, err %v; want 3 tries, the last one working", tries, err)
 	}
-	if len(clock.pauses) != 3 || clock.pauses[0] >= clock.pauses[1] || clock.pauses[1] >= clock.pauses[2] {
-		t.Errorf("pauses %v: want one before each try, growing", clock.pauses)
+	if len(clock.pauses) != 3 || clock.pauses[0] != 0 || clock.pauses[1] >= clock.pauses[2] {
+		t.Errorf("pauses %v: want the first try at once, then growing pauses", clock.pauses)
 	}
 }
 
