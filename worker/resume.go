@@ -121,10 +121,19 @@ func (s *session) bringUpWithin(ctx context.Context) error {
 func (s *session) detach() *browser.Tab {
 	s.mu.Lock()
 	in, br := s.in, s.br
-	s.in, s.br = nil, nil
+	s.br = nil
 	s.mu.Unlock()
 	if in != nil {
 		in.Close() // no sample arrives after this
+		st := in.Stats()
+		// Counted in before as it stops being the session's: the counts never go back.
+		s.mu.Lock()
+		s.before.VideoFrames += st.VideoFrames
+		s.before.AudioFrames += st.AudioFrames
+		s.before.Bytes += st.Bytes
+		s.before.LostPackets += st.LostPackets
+		s.in = nil
+		s.mu.Unlock()
 	}
 	if rec := s.rec.cut(); rec != nil {
 		if err := rec.writer.Close(); err != nil {

@@ -55,6 +55,9 @@ type session struct {
 	resuming  bool // a crashed browser is being replaced
 	// outsStarted says the live outputs were started, by the first tab's media.
 	outsStarted bool
+	// before are the media counts of the tabs crashes ended, so that the session's counts go
+	// on growing through restarts.
+	before ingest.Stats
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
@@ -391,11 +394,14 @@ func (s *session) progress() Progress {
 	if !s.activeAt.IsZero() {
 		p.Elapsed = time.Since(s.activeAt)
 	}
-	in, br := s.in, s.br
+	in, br, before := s.in, s.br, s.before
 	s.mu.Unlock()
+	p.VideoFrames, p.AudioFrames, p.Received = before.VideoFrames, before.AudioFrames, before.Bytes
 	if in != nil {
 		st := in.Stats()
-		p.VideoFrames, p.AudioFrames, p.Received = st.VideoFrames, st.AudioFrames, st.Bytes
+		p.VideoFrames += st.VideoFrames
+		p.AudioFrames += st.AudioFrames
+		p.Received += st.Bytes
 	}
 	if rec := s.rec.current(); rec != nil {
 		p.Recorded = rec.writer.Stats().Bytes
