@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -303,4 +304,46 @@ func TestStopWhileTheSessionStartsAgain(t *testing.T) {
 	if p, err := s.ctl.Progress(v.id); err == nil {
 		t.Errorf("the session runs on after the stop: %+v", p)
 	}
+}
+
+// TestSessionThatCannotComeBackFails crashes a session whose page is gone when it is started
+// again: out of restarts, it ends FAILED, naming the crash and why it could not come back, and
+// keeps what it recorded.
+func TestSessionThatCannotComeBackFails(t *testing.T) {
+	s := startService(t, func(cfg *controller.Config) { cfg.Limits.MaxRestarts = 2 })
+	pages := newVisitorPages(t)
+	v := visitor{"fay", "blue", 700, ballastMiB}
+	var visits atomic.Int32
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r) // the favicon
+			return
+		}
+		if visits.Add(1) > 1 {
+			http.Error(w, "gone", http.StatusNotFound)
+			return
+		}
+		http.Redirect(w, r, pages.page(v.id, v.colour, v.hz, v.ballast), http.StatusFound)
+	}))
+	t.Cleanup(gone.Close)
+	if r := s.start(v.id, map[string]any{"url": gone.URL, "width": 640, "height": 360, "recordType": "mp4"}); !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	started := time.Now()
+	time.Sleep(4 * time.Second)
+	if n := killRenderersHolding(s.data, v.ballast); n != 1 {
+		t.Fatalf("killed %d renderers holding %d MiB, want the page's alone", n, v.ballast)
+	}
+	recorded := time.Since(started)
+	b := s.waitState(v.id, "FAILED", 30*time.Second)
+	t.Logf("reason: %s", b.Reason)
+	if !strings.Contains(b.Reason, "renderer process died") || !strings.Contains(b.Reason, "could not start again (2 tries)") ||
+		!strings.Contains(b.Reason, "HTTP 404") {
+		t.Errorf("reason %q; want the crash, the 2 tries and the page's 404 named", b.Reason)
+	}
+	if n := visits.Load(); n != 3 {
+		t.Errorf("the page was asked for %d times; want the start and 2 tries", n)
+	}
+	checkPartial(t, s, v.id, recorded)
+	checkVisitorRecording(t, s, v, 1300)
 }
