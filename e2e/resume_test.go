@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -163,6 +164,9 @@ func testCrashContinues(t *testing.T, ownBrowser bool, maxGap time.Duration, cra
 		states := h.states(t, id)
 		return len(states) > 0 && states[len(states)-1] == "COMPLETE" && len(h.announced(t)) > 0
 	})
+	if states := h.states(t, id); !slices.Equal(states, []string{"STARTING", "ACTIVE", "ACTIVE", "ENDING", "COMPLETE"}) {
+		t.Errorf("Session.State webhooks: %v; want the restart as a second ACTIVE", states)
+	}
 	waitFor(t, "every recording announced", 30*time.Second, func() bool { return len(h.announced(t)) >= 1+len(hls) })
 	got := h.announced(t)
 	if len(got) != 1+len(hls) || len(got[v.VodName]) != 1 {
