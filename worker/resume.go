@@ -73,7 +73,11 @@ func (s *session) resume(crash error) bool {
 	default:
 		reason := crash.Error()
 		if tries > 0 {
-			reason += fmt.Sprintf("; the session could not start again (%d tries): %s", tries, lastCause(err))
+			n := "1 try"
+			if tries > 1 {
+				n = fmt.Sprintf("%d tries", tries)
+			}
+			reason += fmt.Sprintf("; the session could not start again (%s): %s", n, lastCause(err))
 		}
 		s.teardown(Failed, reason)
 		return false
