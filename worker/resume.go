@@ -52,7 +52,9 @@ func (s *session) resume(crash error) bool {
 			dead = nil
 		}
 		if err != nil {
-			s.log.Warn().Err(err).Msg("the session could not start again")
+			if ctx.Err() == nil { // not stopped meanwhile
+				s.log.Warn().Err(err).Msg("the session could not start again")
+			}
 			if br := s.detach(); br != nil {
 				br.Close()
 			}
