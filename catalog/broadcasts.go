@@ -22,9 +22,13 @@ type Broadcast struct {
 	RecordType  string `json:"recordType,omitempty"`
 	StartTime   int64  `json:"startTime"` // Unix milliseconds
 	EndTime     int64  `json:"endTime,omitempty"`
-	// Reason says why the session failed or was aborted.
+	// Reason says why the session failed or was aborted, or why it runs as a new part.
 	Reason string `json:"reason,omitempty"`
-	Type   string `json:"type"`
+	// Parts and Gaps count, once the session's browser crashed and it went on in a fresh one,
+	// the parts its recording is made of and the gaps between them.
+	Parts int    `json:"parts,omitempty"`
+	Gaps  int    `json:"gaps,omitempty"`
+	Type  string `json:"type"`
 	// The fields of a room and its participants, filled from the live conference server.
 	// MetaData is a JSON document in a string, as in Ant Media (a room's carries isRecording).
 	MetaData          string   `json:"metaData,omitempty"`
@@ -66,15 +70,29 @@ const (
 func (c *Catalog) PutBroadcast(ctx context.Context, b Broadcast) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO broadcasts
 		(stream_id, status, state, url, width, height, record_type, start_time, end_time, reason, updated,
-		kind, room, conference, mix_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'), ?, ?, ?, ?)
+		kind, room, conference, mix_id, parts, gaps)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'), ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(stream_id) DO UPDATE SET status=excluded.status, state=excluded.state, url=excluded.url,
 		width=excluded.width, height=excluded.height, record_type=excluded.record_type,
 		start_time=excluded.start_time, end_time=excluded.end_time, reason=excluded.reason, updated=excluded.updated,
-		kind=excluded.kind, room=excluded.room, conference=excluded.conference, mix_id=excluded.mix_id`,
+		kind=excluded.kind, room=excluded.room, conference=excluded.conference, mix_id=excluded.mix_id,
+		parts=excluded.parts, gaps=excluded.gaps`,
 		b.StreamID, b.Status, b.State, b.URL, b.Width, b.Height, b.RecordType, b.StartTime, b.EndTime, b.Reason,
-		kindOrPush(b.Kind), b.Room, b.Conference, b.MixID)
+		kindOrPush(b.Kind), b.Room, b.Conference, b.MixID, b.Parts, b.Gaps)
 	return err
+}
+
+// SetParts records how many parts a session's recording has, and gaps between them.
+func (c *Catalog) SetParts(ctx context.Context, streamID string, parts, gaps int) error {
+	res, err := c.db.ExecContext(ctx, `UPDATE broadcasts SET parts=?, gaps=?, updated=strftime('%s','now')
+		WHERE stream_id=?`, parts, gaps, streamID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // UpdateState records a session's new state (and reason) on its broadcast.
@@ -102,12 +120,12 @@ func kindOrPush(kind string) string {
 const KindPush = "mediapush"
 
 const broadcastColumns = `stream_id, status, state, url, width, height, record_type, start_time, end_time, reason,
-	kind, room, conference, mix_id`
+	kind, room, conference, mix_id, parts, gaps`
 
 func scanBroadcast(row interface{ Scan(...any) error }) (Broadcast, error) {
 	var b Broadcast
 	err := row.Scan(&b.StreamID, &b.Status, &b.State, &b.URL, &b.Width, &b.Height, &b.RecordType,
-		&b.StartTime, &b.EndTime, &b.Reason, &b.Kind, &b.Room, &b.Conference, &b.MixID)
+		&b.StartTime, &b.EndTime, &b.Reason, &b.Kind, &b.Room, &b.Conference, &b.MixID, &b.Parts, &b.Gaps)
 	b.Name, b.Type = b.StreamID, "liveStream"
 	return b, err
 }

@@ -83,6 +83,8 @@ var additions = []addition{
 		UPDATE broadcasts SET kind='mix-rtmp',
 		conference=substr(stream_id, 1, instr(stream_id, '_rtmp_')-1), mix_id=substr(stream_id, instr(stream_id, '_rtmp_')+6)
 		WHERE kind='mediapush' AND instr(stream_id, '_rtmp_') > 1 AND length(stream_id) > instr(stream_id, '_rtmp_')+5`},
+	{table: "broadcasts", name: "parts", def: "INTEGER NOT NULL DEFAULT 0"},
+	{table: "broadcasts", name: "gaps", def: "INTEGER NOT NULL DEFAULT 0"},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -220,6 +220,9 @@ func (s *Service) stateEvent(ctx context.Context, ev worker.Event) {
 		return
 	}
 	payload := map[string]any{"streamId": ev.StreamID, "state": ev.State, "reason": ev.Reason, "at": ev.At.UnixMilli()}
+	if ev.Parts > 0 {
+		payload["parts"], payload["gaps"] = ev.Parts, ev.Gaps
+	}
 	if _, err := s.delivery.hooks.Enqueue(ctx, EventSessionState, payload); err != nil {
 		s.log.Error().Err(err).Str("streamId", ev.StreamID).Msg("webhook: queueing the state change failed")
 	}

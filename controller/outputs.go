@@ -37,7 +37,7 @@ func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, re
 	switch {
 	case errors.Is(err, worker.ErrNotFound):
 		return "", nil, notFound("no session with stream id %s is running", streamID)
-	case errors.Is(err, worker.ErrRecording), errors.Is(err, worker.ErrNotRecording):
+	case errors.Is(err, worker.ErrRecording), errors.Is(err, worker.ErrNotRecording), errors.Is(err, worker.ErrResuming):
 		return "", nil, &Error{Code: 409, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
 	case err != nil:
 		return "", recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}

@@ -177,11 +177,15 @@ func (s *Service) OnEvent(ev worker.Event) {
 		}
 		s.startPending(ev.StreamID)
 	case worker.Active:
-		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), "", 0)
+		// A session started again after a crash says so ("…; continuing as part 2").
+		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), ev.Reason, 0)
 	case worker.Ending:
 		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusBroadcasting, string(ev.State), ev.Reason, 0)
 	default: // final
 		err = s.cat.UpdateState(ctx, ev.StreamID, catalog.StatusFinished, string(ev.State), ev.Reason, ev.At.UnixMilli())
+	}
+	if err == nil && ev.Parts > 0 {
+		err = s.cat.SetParts(ctx, ev.StreamID, ev.Parts, ev.Gaps)
 	}
 	if err != nil {
 		log.Error().Err(err).Str("state", string(ev.State)).Msg("catalog: recording the state failed")
@@ -249,9 +253,8 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		v.Conference, v.MixID = b.Conference, b.MixID
 	}
 	files := s.vodFiles(rec)
-	if len(files) > 1 {
-		info, _ := json.Marshal(map[string][]string{"files": files})
-		v.Info = string(info)
+	if len(files) > 1 || len(rec.Gaps) > 0 {
+		v.Info = vodInfo(files, rec.Gaps)
 	}
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
@@ -410,4 +413,25 @@ func vodFileNames(v catalog.VoD) []string {
 		return info.Files
 	}
 	return []string{v.VodName}
+}
+
+// vodInfo is a recording's info document: its files when it has several (HLS), and the gaps
+// in it (a crash's restart, recording toggled off), in milliseconds from the file's start.
+func vodInfo(files []string, gaps []worker.Gap) string {
+	type gap struct {
+		At       int64 `json:"at"`
+		Duration int64 `json:"duration"`
+	}
+	info := struct {
+		Files []string `json:"files,omitempty"`
+		Gaps  []gap    `json:"gaps,omitempty"`
+	}{}
+	if len(files) > 1 {
+		info.Files = files
+	}
+	for _, g := range gaps {
+		info.Gaps = append(info.Gaps, gap{At: g.At.Milliseconds(), Duration: g.Duration.Milliseconds()})
+	}
+	b, _ := json.Marshal(info)
+	return string(b)
 }

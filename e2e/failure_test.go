@@ -115,7 +115,7 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 }
 
 func TestChromiumCrashKeepsTheRecording(t *testing.T) {
-	s := startService(t)
+	s := startService(t, withoutRestarts)
 	if r := s.start("crash", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"}); !r.Success {
 		t.Fatalf("start: %s", r.msg())
 	}

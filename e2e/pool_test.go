@@ -171,7 +171,7 @@ func killRenderersHolding(data string, mib int) (killed int) {
 }
 
 func TestPoolCrashesEndOnlyTheirSessions(t *testing.T) {
-	s := startService(t, withPool(browser.PoolSettings{Warm: 1, TabsPerBrowser: 3, SessionsPerBrowser: 20}))
+	s := startService(t, withPool(browser.PoolSettings{Warm: 1, TabsPerBrowser: 3, SessionsPerBrowser: 20}), withoutRestarts)
 	pages := newVisitorPages(t)
 	ann, ben := visitor{"ann", "red", 500, 0}, visitor{"ben", "blue", 1300, 400}
 	s.startVisitor(t, pages, ann)

@@ -13,6 +13,9 @@ func (c *Config) setLimitDefaults() {
 	if c.MaxPushes == 0 {
 		c.MaxPushes = DefaultMaxPushes
 	}
+	if c.MaxRestarts == 0 {
+		c.MaxRestarts = DefaultMaxRestarts
+	}
 	if c.MinFreeDisk == 0 {
 		c.MinFreeDisk = DefaultMinFreeDisk
 	}

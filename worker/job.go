@@ -70,6 +70,11 @@ type Event struct {
 	Job *Job `json:"job,omitempty"`
 	// Recordings are the finished files, on the final event (and on recovery).
 	Recordings []Recording `json:"recordings,omitempty"`
+	// Parts and Gaps count, once the session's browser has crashed and the session went on in
+	// a fresh one, the stretches it recorded and the gaps between them (on the ACTIVE event
+	// of the restart and on the final event).
+	Parts int `json:"parts,omitempty"`
+	Gaps  int `json:"gaps,omitempty"`
 }
 
 // Recording is one finished file, named by its key in the worker's streams store: a flat file
@@ -88,4 +93,14 @@ type Recording struct {
 	Partial bool `json:"partial,omitempty"`
 	// Merged marks the join of a session's parts (recording toggled off and on).
 	Merged bool `json:"merged,omitempty"`
+	// Gaps are the stretches missing from the file: a restart after a crash, or recording
+	// toggled off in a merged file. Each is also a chapter boundary.
+	Gaps []Gap `json:"gaps,omitempty"`
+}
+
+// Gap is time missing from a recording: At is where, in the file, the media after the gap
+// begins; Duration is how long nothing was recorded.
+type Gap struct {
+	At       time.Duration `json:"at"`
+	Duration time.Duration `json:"duration"`
 }

@@ -35,6 +35,10 @@ type Limits struct {
 	MaxSessionLength time.Duration
 	// MaxPushes is the most pushes of one session. Default DefaultMaxPushes; negative: no limit.
 	MaxPushes int
+	// MaxRestarts is how many times a session whose browser crashed is started again in a
+	// fresh tab, its recording going on as a new part. Default DefaultMaxRestarts; negative:
+	// none, a crash fails the session.
+	MaxRestarts int
 	// MinFreeDisk is the free space, in bytes, kept on DataDir's file system: a start is
 	// refused below it, and running sessions are ended (their recordings finished) when it
 	// falls below it. Default DefaultMinFreeDisk; negative: not checked.

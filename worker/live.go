@@ -9,8 +9,11 @@ import (
 
 // goLive makes the session a stream of the hub, so its output can be watched as it records.
 func (s *session) goLive() error {
-	if s.w.cfg.Hub == nil {
-		return nil
+	s.mu.Lock()
+	again := s.live != nil
+	s.mu.Unlock()
+	if s.w.cfg.Hub == nil || again {
+		return nil // a restarted session's stream goes on
 	}
 	live, err := s.w.cfg.Hub.Add(rooms.StreamInfo{ID: s.job.StreamID, Kind: rooms.KindMediaPush, Name: s.job.StreamID},
 		s.requestKeyframe)
@@ -33,17 +36,24 @@ func (s *session) requestKeyframe() {
 	}
 }
 
-// relay passes the captured RTP to the session's live viewers.
+// relay passes the captured RTP to the session's live viewers. A session started again after a
+// crash relays into the tracks it had.
 func (s *session) relay(c webrtc.RTPCodecCapability) (func(*rtp.Packet), error) {
 	s.mu.Lock()
-	live := s.live
-	s.mu.Unlock()
-	if live == nil {
+	defer s.mu.Unlock()
+	if s.live == nil {
 		return nil, nil
 	}
-	fw, err := live.AddTrack(c)
+	if f, ok := s.relays[c.MimeType]; ok {
+		return f, nil
+	}
+	fw, err := s.live.AddTrack(c)
 	if err != nil {
 		return nil, err
 	}
+	if s.relays == nil {
+		s.relays = map[string]func(*rtp.Packet){}
+	}
+	s.relays[c.MimeType] = fw.WriteRTP
 	return fw.WriteRTP, nil
 }

@@ -70,14 +70,17 @@ func (s *session) probe() probe {
 	if s.br != nil {
 		owner = s.br
 	}
-	in := s.in
+	in, before := s.in, s.before
 	s.mu.Unlock()
 	if owner != nil {
 		p.pids, p.sharedBy = owner.Processes()
 	}
+	p.media = mediaStats{videoFrames: before.VideoFrames, lostPackets: before.LostPackets}
 	if in != nil {
 		st := in.Stats()
-		p.media = mediaStats{videoFrames: st.VideoFrames, lostPackets: st.LostPackets, avOffset: st.AVOffset, avKnown: st.AVOffsetKnown}
+		p.media.videoFrames += st.VideoFrames
+		p.media.lostPackets += st.LostPackets
+		p.media.avOffset, p.media.avKnown = st.AVOffset, st.AVOffsetKnown
 	}
 	return p
 }

@@ -50,6 +50,16 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 	first := parts[0]
 	stem, _ := recname.SplitExt(first.Key)
 	dst := freeName(filepath.Join(dir, recname.Merged(stem)+"."+string(first.Format)))
+	m, err := concatParts(ctx, parts, dir, dst, "")
+	m.Merged = true
+	return m, err
+}
+
+// concatParts writes parts (one format, in order) back to back into dst, one chapter per part
+// whose title gives the pause before it and why (why, when not empty: "the browser crashed").
+// The gaps between the parts, and those inside them, are the result's Gaps.
+func concatParts(ctx context.Context, parts []Recording, dir, dst, why string) (Recording, error) {
+	first := parts[0]
 	tmp, err := os.MkdirTemp(dir, ".merge-")
 	if err != nil {
 		return Recording{}, err
@@ -58,8 +68,8 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 
 	var list, meta strings.Builder
 	meta.WriteString(";FFMETADATA1\n")
-	var at time.Duration
 	var partial bool
+	gaps := partGaps(parts)
 	for i, p := range parts {
 		fmt.Fprintf(&list, "file '%s'\n", strings.ReplaceAll(filepath.Join(dir, p.Key), "'", `'\''`))
 		title := fmt.Sprintf("Part %d, recorded from %s UTC", i+1, p.StartedAt.UTC().Format("15:04:05"))
@@ -67,10 +77,13 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 			prev := parts[i-1]
 			gap := p.StartedAt.Sub(prev.StartedAt.Add(prev.Duration))
 			title += fmt.Sprintf(" after a %.1f s pause", max(gap, 0).Seconds())
+			if why != "" {
+				title += " (" + why + ")"
+			}
 		}
+		at := partStart(parts, i)
 		fmt.Fprintf(&meta, "[CHAPTER]\nTIMEBASE=1/1000\nSTART=%d\nEND=%d\ntitle=%s\n",
 			at.Milliseconds(), (at + p.Duration).Milliseconds(), title)
-		at += p.Duration
 		partial = partial || p.Partial
 	}
 	listFile, metaFile := filepath.Join(tmp, "parts.txt"), filepath.Join(tmp, "chapters.txt")
@@ -102,5 +115,31 @@ func mergeParts(ctx context.Context, parts []Recording, dir string) (Recording, 
 		return Recording{}, err
 	}
 	return Recording{StreamID: first.StreamID, Format: first.Format, Key: filepath.Base(dst), StartedAt: first.StartedAt,
-		Duration: dur, Size: st.Size(), Partial: partial, Merged: true}, nil
+		Duration: dur, Size: st.Size(), Partial: partial, Gaps: gaps}, nil
+}
+
+// partStart is where part i of parts begins in their concatenation.
+func partStart(parts []Recording, i int) time.Duration {
+	var at time.Duration
+	for _, p := range parts[:i] {
+		at += p.Duration
+	}
+	return at
+}
+
+// partGaps are the gaps of parts written back to back: each part's own, moved to where the part
+// begins, and the time between one part's end and the next one's start (none when they touch).
+func partGaps(parts []Recording) []Gap {
+	var gaps []Gap
+	for i, p := range parts {
+		at := partStart(parts, i)
+		if i > 0 {
+			prev := parts[i-1]
+			gaps = append(gaps, Gap{At: at, Duration: max(p.StartedAt.Sub(prev.StartedAt.Add(prev.Duration)), 0)})
+		}
+		for _, g := range p.Gaps {
+			gaps = append(gaps, Gap{At: at + g.At, Duration: g.Duration})
+		}
+	}
+	return gaps
 }

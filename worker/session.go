@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/rs/zerolog"
 
 	"mediapush/browser"
@@ -34,14 +35,29 @@ type session struct {
 	outs  *liveOutputs     // HLS and pushes
 	parts []Recording      // recordings finished while the session runs (recording toggled off)
 	sig   *signals
+	// pieces are the recordings crashes cut since recording was last turned on, to be joined
+	// with the one after them; restarts bounds the session's restarts after crashes.
+	pieces   []*recording
+	restarts *restartPolicy
+	// liveEpoch is the wall-clock time of the live outputs' PTS 0: the first tab's media
+	// epoch, which a restarted tab's media is shifted to continue.
+	liveEpoch time.Time
+	relays    map[string]func(*rtp.Packet) // the live stream's tracks by codec, kept through restarts
 
 	// ctx lives as long as the session: it ends the page watchers at teardown.
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	state    State
-	activeAt time.Time
+	mu        sync.Mutex
+	state     State
+	activeAt  time.Time
+	partCount int  // the parts recorded: 1, and one more after each restart
+	resuming  bool // a crashed browser is being replaced
+	// outsStarted says the live outputs were started, by the first tab's media.
+	outsStarted bool
+	// before are the media counts of the tabs crashes ended, so that the session's counts go
+	// on growing through restarts.
+	before ingest.Stats
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
@@ -58,7 +74,7 @@ func newSession(w *Worker, job Job) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{w: w, job: job, began: time.Now(), state: Starting,
 		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
-		sig: newSignals(),
+		sig: newSignals(), partCount: 1, restarts: newRestartPolicy(w.cfg.MaxRestarts),
 		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), endReq: make(chan struct{}), done: make(chan struct{})}
 	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
@@ -87,6 +103,7 @@ func (s *session) setState(st State, reason string, recs []Recording) {
 		job := s.job.Public()
 		ev.Job = &job
 	}
+	ev.Parts, ev.Gaps = s.partCounts()
 	l := s.log.Info()
 	if st == Failed {
 		l = s.log.Warn()
@@ -262,8 +279,22 @@ func (s *session) watch() {
 			s.teardown(Complete, lengthLimitReason(s.w.cfg.MaxSessionLength))
 			return
 		case <-s.br.Dead():
-			s.teardown(Failed, s.br.Err().Error())
-			return
+			crash := s.br.Err()
+			switch {
+			case s.stopRequested(): // a stop never restarts
+				s.teardown(Complete, "")
+				return
+			case s.endRequested():
+				s.teardown(Complete, s.endWhy)
+				return
+			case errors.Is(crash, browser.ErrCrashed) && s.restarts.allows():
+				if !s.resume(crash) {
+					return
+				}
+			default:
+				s.teardown(Failed, crash.Error())
+				return
+			}
 		case <-s.in.Failed():
 			s.teardown(Failed, "recording failed: "+s.in.Err().Error())
 			return
@@ -337,8 +368,11 @@ func (s *session) command(ctx context.Context, js string) (string, error) {
 	s.mu.Lock()
 	st, br := s.state, s.br
 	s.mu.Unlock()
-	if st != Active || br == nil {
+	if st != Active {
 		return "", fmt.Errorf("the session is %s, not ACTIVE", st)
+	}
+	if br == nil {
+		return "", ErrResuming
 	}
 	return br.ExecuteScript(ctx, js)
 }
@@ -360,11 +394,14 @@ func (s *session) progress() Progress {
 	if !s.activeAt.IsZero() {
 		p.Elapsed = time.Since(s.activeAt)
 	}
-	in, br := s.in, s.br
+	in, br, before := s.in, s.br, s.before
 	s.mu.Unlock()
+	p.VideoFrames, p.AudioFrames, p.Received = before.VideoFrames, before.AudioFrames, before.Bytes
 	if in != nil {
 		st := in.Stats()
-		p.VideoFrames, p.AudioFrames, p.Received = st.VideoFrames, st.AudioFrames, st.Bytes
+		p.VideoFrames += st.VideoFrames
+		p.AudioFrames += st.AudioFrames
+		p.Received += st.Bytes
 	}
 	if rec := s.rec.current(); rec != nil {
 		p.Recorded = rec.writer.Stats().Bytes

@@ -13,6 +13,21 @@ import (
 // onFirstFrame starts the recording and the live outputs when media starts flowing.
 func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Sink, error) {
 	s.log.Debug().Str("video", string(video.Codec)).Bool("audio", audio != nil).Msg("first frame: media flows")
+	s.mu.Lock()
+	again := s.outsStarted
+	s.outsStarted = true
+	in := s.in // the ingest whose media this is, the first tab's or a restarted one's
+	s.mu.Unlock()
+	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
+		// Dated by its first frame's capture time, not by when the ingest let it through.
+		started := in.Epoch().Add(pts)
+		return s.w.newRecording(s.job.StreamID, formats, started, video, audio)
+	})
+	live := &shifted{to: s.outs, epoch: in.Epoch, s: s}
+	if again {
+		// Started again after a crash: the live outputs run on, this tab's media after the gap.
+		return fanout{s.rec, live}, nil
+	}
 	hlsName := ""
 	if slices.Contains(s.job.Record, recorder.HLS) {
 		now := time.Now().UTC()
@@ -27,12 +42,7 @@ func (s *session) onFirstFrame(video media.Track, audio *media.Track) (ingest.Si
 			return nil, err
 		}
 	}
-	s.rec.setOpener(func(formats []recorder.Format, pts time.Duration) (*recording, error) {
-		// Dated by its first frame's capture time, not by when the ingest let it through.
-		started := s.in.Epoch().Add(pts)
-		return s.w.newRecording(s.job.StreamID, formats, started, video, audio)
-	})
-	return fanout{s.rec, s.outs}, nil
+	return fanout{s.rec, live}, nil
 }
 
 // fileFormats are the formats made from the recording file: all but the live ones.

@@ -66,6 +66,17 @@ func (r *recordingSwitch) turnOff() (rec *recording, wasOn bool) {
 	return rec, wasOn
 }
 
+// cut ends the current recording without turning recording off, when the media's source is
+// gone (its browser crashed): the recording is returned to be finished with the ones after it,
+// and the next one begins at the first keyframe once a new opener is set.
+func (r *recordingSwitch) cut() *recording {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.cur
+	r.cur, r.open, r.err = nil, nil, nil
+	return rec
+}
+
 // current is the recording being written, if any.
 func (r *recordingSwitch) current() *recording {
 	r.mu.Lock()

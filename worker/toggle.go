@@ -18,16 +18,20 @@ import (
 var (
 	ErrRecording    = errors.New("the session is recording already")
 	ErrNotRecording = errors.New("the session is not recording")
+	ErrResuming     = errors.New("the session's browser crashed and is being replaced; try again in a moment")
 )
 
 // setRecording turns the session's recording on (a new file at the next keyframe, in formats,
 // or as before) or off (the file is finished, listed and kept for the merge at the end).
 func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.Format) ([]Recording, error) {
 	s.mu.Lock()
-	st, in := s.state, s.in
+	st, in, resuming := s.state, s.in, s.resuming
 	s.mu.Unlock()
 	if st != Active {
 		return nil, fmt.Errorf("the session is %s, not ACTIVE", st)
+	}
+	if resuming {
+		return nil, ErrResuming
 	}
 	if !on {
 		if !s.rec.isOn() {
@@ -38,10 +42,10 @@ func (s *session) setRecording(ctx context.Context, on bool, formats []recorder.
 		if !wasOn {
 			return nil, ErrNotRecording
 		}
-		if rec == nil {
+		parts, err := s.finishStretch(ctx, rec, false)
+		if len(parts) == 0 && err == nil {
 			return nil, nil // no keyframe came since it was turned on: nothing was recorded
 		}
-		parts, err := rec.finish(ctx, s.log, s.w.StreamsDir(), false)
 		s.mu.Lock()
 		s.parts = append(s.parts, parts...)
 		s.mu.Unlock()
@@ -116,8 +120,8 @@ func (s *session) videoCodec() media.Codec {
 func (s *session) finishAll(ctx context.Context, partial bool) ([]Recording, error) {
 	var recs []Recording
 	var errs []error
-	if rec, _ := s.rec.turnOff(); rec != nil {
-		parts, err := rec.finish(ctx, s.log, s.w.StreamsDir(), partial)
+	rec, _ := s.rec.turnOff()
+	if parts, err := s.finishStretch(ctx, rec, partial); len(parts) > 0 || err != nil {
 		recs = append(recs, parts...)
 		errs = append(errs, err)
 		s.mu.Lock()

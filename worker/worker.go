@@ -96,6 +96,8 @@ type Worker struct {
 	costDone        chan struct{}
 	refusals        map[string]*atomic.Int64 // refused starts by cause
 	degradedReports atomic.Int64
+	// after waits, before a restart: time.After but in tests.
+	after func(time.Duration) <-chan time.Time
 }
 
 // New prepares the data directory. It removes browser profiles and temporary directories left
@@ -149,7 +151,8 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, switches: switches, sandbox: sandbox, pool: pool, sessions: map[string]*session{},
 		stopDisk: make(chan struct{}), diskDone: make(chan struct{}),
-		model: newCostModel(), stopCost: make(chan struct{}), costDone: make(chan struct{}), refusals: refusalCounters()}
+		model: newCostModel(), stopCost: make(chan struct{}), costDone: make(chan struct{}), refusals: refusalCounters(),
+		after: time.After}
 	w.meter = newMeter(cfg.Sample, w.model, cfg.RampUp,
 		qualityTargets{minFPS: cfg.MinFPS, maxAVOffset: cfg.MaxAVOffset, after: cfg.DegradedAfter})
 	go w.watchDisk()

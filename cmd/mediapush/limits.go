@@ -17,6 +17,7 @@ import (
 // limitsFlags are serve's flags that bound what one node takes on; 0 turns a limit off.
 type limitsFlags struct {
 	sessions, pushes, publishers, viewers, webhookEvents *int
+	restarts                                             *int
 	length                                               *time.Duration
 	minFree                                              *string
 	readTimeout, idleTimeout                             *time.Duration
@@ -31,6 +32,8 @@ func limitFlags(fs *flag.FlagSet) limitsFlags {
 			"most media-push sessions at once, room recordings and Dolby mixes included (default: 2 per CPU core); 0: no limit"),
 		length: fs.Duration("max-session-length", worker.DefaultMaxSessionLength,
 			"a session that has recorded this long is stopped and its recording kept; 0: no limit"),
+		restarts: fs.Int("max-restarts", worker.DefaultMaxRestarts,
+			"times a session whose Chromium crashed is started again in a fresh tab, its recording going on as a new part; 0: a crash fails the session"),
 		pushes:     fs.Int("max-pushes", worker.DefaultMaxPushes, "most RTMP/WHIP pushes of one session; 0: no limit"),
 		publishers: fs.Int("max-room-publishers", rooms.DefaultMaxPublishers, "most WHIP publishers in one room; 0: no limit"),
 		viewers:    fs.Int("max-viewers", rooms.DefaultMaxViewers, "most WHEP viewers of one stream; 0: no limit"),
@@ -66,7 +69,7 @@ func (f limitsFlags) limits() (controller.Limits, error) {
 		return controller.Limits{}, fmt.Errorf("--min-free-disk %q: a size like 500MiB or 2GiB", *f.minFree)
 	}
 	for name, v := range map[string]int{"--max-sessions": *f.sessions, "--max-pushes": *f.pushes, "--max-room-publishers": *f.publishers,
-		"--max-viewers": *f.viewers, "--webhook-max-events": *f.webhookEvents} {
+		"--max-viewers": *f.viewers, "--webhook-max-events": *f.webhookEvents, "--max-restarts": *f.restarts} {
 		if v < 0 {
 			return controller.Limits{}, fmt.Errorf("%s %d: a limit is 0 (none) or more", name, v)
 		}
@@ -92,8 +95,8 @@ func (f limitsFlags) limits() (controller.Limits, error) {
 	}
 	return controller.Limits{
 		MaxSessions: offIfZero(*f.sessions), MaxSessionLength: offIfZero(*f.length), MaxPushes: offIfZero(*f.pushes),
-		MinFreeDisk: offIfZero(int64(min(minFree, 1<<62))),
-		CPUBudget:   offIfZero(*f.cpuBudget), MemoryBudget: offIfZero(int64(min(memBudget, 1<<62))),
+		MinFreeDisk: offIfZero(int64(min(minFree, 1<<62))), MaxRestarts: offIfZero(*f.restarts),
+		CPUBudget: offIfZero(*f.cpuBudget), MemoryBudget: offIfZero(int64(min(memBudget, 1<<62))),
 		MinFPS: *f.minFPS, MaxAVOffset: offIfZero(*f.maxAVOffset), DegradedAfter: *f.degradedAfter,
 	}, nil
 }
