@@ -107,14 +107,27 @@ func readSidecar(path string) (sidecar, error) {
 
 // finish closes the incremental file and turns it into the deliverables in streamsDir.
 func (r *recording) finish(ctx context.Context, log zerolog.Logger, streamsDir string, partial bool) ([]Recording, error) {
+	if err := r.close(log); err != nil {
+		return nil, err
+	}
+	return r.deliver(ctx, streamsDir, partial)
+}
+
+// close ends the incremental file: nothing is written to it after this.
+func (r *recording) close(log zerolog.Logger) error {
 	if err := r.writer.Close(); err != nil {
 		if r.spool != nil {
 			r.spool.close(false)
 		}
-		return nil, err
+		return err
 	}
 	st := r.writer.Stats()
 	log.Debug().Int64("video", st.VideoFrames).Int64("audio", st.AudioFrames).Int64("dropped", st.Dropped).Msg("recording closed")
+	return nil
+}
+
+// deliver makes the closed file's deliverables in streamsDir.
+func (r *recording) deliver(ctx context.Context, streamsDir string, partial bool) ([]Recording, error) {
 	recs, err := finishFile(ctx, r.partial, r.meta, streamsDir, partial)
 	if r.spool != nil {
 		// The spooled copy is only dropped once every file is made from the local one.

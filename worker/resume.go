@@ -143,7 +143,7 @@ func (s *session) detach() *browser.Tab {
 		s.mu.Unlock()
 	}
 	if rec := s.rec.cut(); rec != nil {
-		if err := rec.writer.Close(); err != nil {
+		if err := rec.close(s.log); err != nil {
 			s.log.Error().Err(err).Msg("closing the recording cut by the crash")
 		}
 		s.mu.Lock()
@@ -198,7 +198,7 @@ func (s *session) finishStretch(ctx context.Context, rec *recording, partial boo
 	var segs []Recording
 	var errs []error
 	for _, p := range pieces {
-		recs, err := finishFile(ctx, p.partial, p.meta, s.w.StreamsDir(), partial)
+		recs, err := p.deliver(ctx, s.w.StreamsDir(), partial)
 		segs = append(segs, recs...)
 		errs = append(errs, err)
 	}
