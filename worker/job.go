@@ -41,6 +41,11 @@ type Job struct {
 	// AwaitStartSignal starts recording at the page's start signal (console START_RECORDING
 	// or a #conferenceStartedVoxeet element) instead of at its first frame.
 	AwaitStartSignal bool `json:"awaitStartSignal,omitempty"`
+	// Continues are the finished parts of this session's recording that a lost worker made
+	// before this job was started again elsewhere, in the streams store. The session's
+	// recording goes on after them: at the end they are joined with what it records, in
+	// order, each gap marked, into one recording per format.
+	Continues []Recording `json:"continues,omitempty"`
 }
 
 // State is where a session is in its life.

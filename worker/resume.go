@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,33 @@ import (
 // one file, each gap a chapter, and only that file is announced.
 
 // crashNote is why a gap between parts of a recording is there, as its chapter title says.
-const crashNote = "the browser crashed"
+// Why a recording has gaps, in the chapter titles of its joined parts.
+const (
+	crashNote    = "the browser crashed"
+	takeOverNote = "its worker was lost"
+)
+
+// takenOver are the parts of a session taken over from a lost worker, as parts of a recording
+// that goes on: a gap marks what was lost, so they are not partial recordings any more.
+func takenOver(recs []Recording) []Recording {
+	out := slices.Clone(recs)
+	for i := range out {
+		out[i].Partial = false
+	}
+	return out
+}
+
+// continuedParts counts the parts in recs, the finished files of a session's earlier parts:
+// one file per format each.
+func continuedParts(recs []Recording) int {
+	n := map[recorder.Format]int{}
+	most := 0
+	for _, r := range recs {
+		n[r.Format]++
+		most = max(most, n[r.Format])
+	}
+	return most
+}
 
 // resume starts the session again after its browser died of crash, while it may, and says
 // whether it runs again. When it does not (stopped, ended, or out of restarts), it has torn
@@ -189,13 +216,14 @@ func (s *session) partCounts() (parts, gaps int) {
 }
 
 // finishStretch finishes what was recorded since recording was last turned on: rec (nil when no
-// keyframe came since) and the pieces crashes cut before it, joined into one file per format.
+// keyframe came since) and the pieces crashes cut before it, joined into one file per format,
+// after the parts a lost worker made when this is the first stretch of a session taken over.
 func (s *session) finishStretch(ctx context.Context, rec *recording, partial bool) ([]Recording, error) {
 	s.mu.Lock()
-	pieces := s.pieces
-	s.pieces = nil
+	pieces, segs := s.pieces, s.continues
+	s.pieces, s.continues = nil, nil
 	s.mu.Unlock()
-	var segs []Recording
+	continued := len(segs) > 0
 	var errs []error
 	for _, p := range pieces {
 		recs, err := p.deliver(ctx, s.w.StreamsDir(), partial)
@@ -207,9 +235,13 @@ func (s *session) finishStretch(ctx context.Context, rec *recording, partial boo
 		segs = append(segs, recs...)
 		errs = append(errs, err)
 	}
-	if len(pieces) > 0 {
+	if len(pieces) > 0 || continued {
+		why := crashNote
+		if continued && len(pieces) == 0 {
+			why = takeOverNote
+		}
 		var err error
-		segs, err = joinSegments(ctx, segs, s.w.StreamsDir())
+		segs, err = joinSegments(ctx, segs, s.w.StreamsDir(), why)
 		errs = append(errs, err)
 	}
 	return segs, errors.Join(errs...)
@@ -218,7 +250,7 @@ func (s *session) finishStretch(ctx context.Context, rec *recording, partial boo
 // joinSegments joins, for each format, the segments of one recording that crashes cut (in
 // order) into one file named as the first, each gap a chapter; the segments are removed. A
 // format whose join fails keeps its segments, each a recording of its own.
-func joinSegments(ctx context.Context, segs []Recording, dir string) ([]Recording, error) {
+func joinSegments(ctx context.Context, segs []Recording, dir, why string) ([]Recording, error) {
 	byFormat := map[recorder.Format][]Recording{}
 	var order []recorder.Format
 	for _, p := range segs {
@@ -238,7 +270,7 @@ func joinSegments(ctx context.Context, segs []Recording, dir string) ([]Recordin
 		first := group[0]
 		stem, _ := recname.SplitExt(first.Key)
 		joining := filepath.Join(dir, "."+stem+".joining."+string(f))
-		j, err := concatParts(ctx, group, dir, joining, crashNote)
+		j, err := concatParts(ctx, group, dir, joining, why)
 		if err == nil {
 			err = os.Rename(joining, filepath.Join(dir, first.Key)) // replaces the first segment at once
 		}

@@ -134,7 +134,7 @@ func TestJoinSegmentsMakesOneRecording(t *testing.T) {
 		{StreamID: "s", Format: recorder.MP3, Key: filepath.Base(mp3), StartedAt: t0, Duration: da},
 		{StreamID: "s", Format: recorder.MP4, Key: filepath.Base(b), StartedAt: t0.Add(da + 2*time.Second), Duration: db},
 	}
-	out, err := joinSegments(ctx, segs, dir)
+	out, err := joinSegments(ctx, segs, dir, crashNote)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,5 +166,44 @@ func TestJoinSegmentsMakesOneRecording(t *testing.T) {
 	json.Unmarshal(probe, &p) //nolint:errcheck // checked below
 	if len(p.Chapters) != 2 || !strings.Contains(p.Chapters[1].Tags["title"], "after a 2.0 s pause ("+crashNote+")") {
 		t.Errorf("chapters %+v; want 2, the second after a 2.0 s pause (%s)", p.Chapters, crashNote)
+	}
+}
+
+func TestTakenOverPartsCountAndAreNotPartial(t *testing.T) {
+	recs := []Recording{
+		{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070000.mp4", Partial: true},
+		{StreamID: "s", Format: recorder.MP3, Key: "s-20261203-070000.mp3", Partial: true},
+		{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070100.mp4", Partial: true},
+	}
+	if n := continuedParts(recs); n != 2 {
+		t.Fatalf("continuedParts = %d, want 2 (two mp4 parts, one mp3)", n)
+	}
+	out := takenOver(recs)
+	for _, r := range out {
+		if r.Partial {
+			t.Fatalf("%s still partial", r.Key)
+		}
+	}
+	if !recs[0].Partial {
+		t.Fatal("takenOver changed the job's own parts")
+	}
+}
+
+func TestJobContinuesOnlyItsOwnFinishedFiles(t *testing.T) {
+	ok := Job{StreamID: "s", URL: "http://127.0.0.1/", Width: 640, Height: 360,
+		Continues: []Recording{{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070000.mp4"}}}
+	if err := ok.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]Recording{
+		"another stream": {StreamID: "t", Format: recorder.MP4, Key: "t-20261203-070000.mp4"},
+		"a path":         {StreamID: "s", Format: recorder.MP4, Key: "../s-20261203-070000.mp4"},
+		"a live format":  {StreamID: "s", Format: recorder.HLS, Key: "s-20261203-070000.m3u8"},
+	} {
+		j := ok
+		j.Continues = []Recording{r}
+		if err := j.Check(); err == nil {
+			t.Errorf("%s: a job continuing %+v was accepted", name, r)
+		}
 	}
 }
