@@ -41,14 +41,26 @@ func newCostModel() *costModel { return &costModel{learnt: map[Kind]Cost{}} }
 // estimate is what a job is expected to cost: its kind's learnt cost, or the prior while none
 // of its kind has been measured.
 func (m *costModel) estimate(job Job) Cost {
-	prior := priorCost(job)
 	m.mu.Lock()
 	c, ok := m.learnt[kindOf(job)]
 	m.mu.Unlock()
-	if !ok {
+	return estimateFrom(job, c, ok)
+}
+
+// Estimate is what job is expected to cost on a node whose learnt costs are learnt
+// (LoadReport.Learnt): what that node's own admission will count, for a caller placing the
+// job on one of several nodes.
+func Estimate(job Job, learnt map[string]Cost) Cost {
+	c, ok := learnt[kindOf(job).String()]
+	return estimateFrom(job, c, ok)
+}
+
+func estimateFrom(job Job, learnt Cost, known bool) Cost {
+	prior := priorCost(job)
+	if !known {
 		return prior
 	}
-	return c.atLeast(Cost{Cores: minLearntShare * prior.Cores, Bytes: int64(minLearntShare * float64(prior.Bytes))})
+	return learnt.atLeast(Cost{Cores: minLearntShare * prior.Cores, Bytes: int64(minLearntShare * float64(prior.Bytes))})
 }
 
 // learn takes one measurement of a running session of kind k.
