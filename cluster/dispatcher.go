@@ -46,6 +46,7 @@ type Dispatcher struct {
 	nodes   *nodeTable
 	streams *streamTable
 	applied *applied
+	js      jetstream.JetStream
 	cons    jetstream.Consumer
 
 	statusSub   *nats.Subscription
@@ -89,7 +90,7 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 		return nil, fmt.Errorf("JetStream consumer %s: %w", EventConsumer, err)
 	}
 	d := &Dispatcher{cfg: cfg, nc: cfg.Conn, log: cfg.Log, nodes: newNodeTable(cfg.NodeTimeout, cfg.Now),
-		streams: newStreamTable(), applied: newApplied(kv, cfg.Now), cons: cons, consumeDone: make(chan struct{})}
+		streams: newStreamTable(), applied: newApplied(kv, cfg.Now), js: js, cons: cons, consumeDone: make(chan struct{})}
 	d.statusSub, err = cfg.Conn.Subscribe(StatusSubject, d.onStatus)
 	if err != nil {
 		return nil, err
@@ -283,14 +284,24 @@ func (d *Dispatcher) waitApplied(ctx context.Context, m *Mark) {
 	}
 }
 
-// Settle waits until every event published so far is applied, or ctx ends: a controller
-// that stops after its own node's sessions ended leaves their final events applied.
+// Settle waits until every event published before it was called is applied, or ctx ends: a
+// controller that stops after its own node's sessions ended leaves their final events
+// applied. Events published later (by other nodes) are not waited for.
 func (d *Dispatcher) Settle(ctx context.Context) error {
+	stream, err := d.js.Stream(ctx, EventStream)
+	if err != nil {
+		return err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	last := info.State.LastSeq
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		info, err := d.cons.Info(ctx)
-		if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+		ci, err := d.cons.Info(ctx)
+		if err == nil && (ci.AckFloor.Stream >= last || ci.NumPending+uint64(ci.NumAckPending) == 0) {
 			return nil
 		}
 		select {

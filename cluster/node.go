@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"mediapush/internal/redact"
 	"mediapush/recorder"
 	"mediapush/worker"
 )
@@ -139,7 +140,8 @@ func (n *Node) onStart(m *nats.Msg) {
 	}
 	err := n.sessions.Start(context.Background(), req.Job)
 	if err != nil {
-		n.log.Info().Str("streamId", req.Job.StreamID).Err(err).Msg("start refused or failed")
+		// The reason may quote the page's URL, whose query can hold a token.
+		n.log.Info().Str("streamId", req.Job.StreamID).Str("reason", redact.Text(err.Error())).Msg("start refused or failed")
 	}
 	n.respond(m, Reply{Error: encodeError(err), Published: n.pub.last(req.Job.StreamID)})
 }
