@@ -220,6 +220,10 @@ func TestStartAndStopThroughANode(t *testing.T) {
 	if _, err := r.disp.Stop(ctx, "s1"); !errors.Is(err, worker.ErrNotFound) {
 		t.Errorf("stop of a stopped stream: %v, want ErrNotFound", err)
 	}
+	// The stream id is free again at once, whatever the last heartbeat said.
+	if err := r.disp.Start(ctx, worker.Job{StreamID: "s1", Width: 640, Height: 360}); err != nil {
+		t.Errorf("start of s1 again: %v", err)
+	}
 }
 
 func TestLimitTriesTheNextNodeThenRefuses(t *testing.T) {

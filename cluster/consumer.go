@@ -58,6 +58,7 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	if m.Event.State.Final() {
 		d.streams.release(m.Event.StreamID, m.Node)
+		d.nodes.sessionEnded(m.Node, m.Event.StreamID, m.Event.At)
 	}
 	msg.InProgress() //nolint:errcheck // applying a recording's event may take longer than AckWait
 	d.cfg.OnEvent(m.Node, withoutSecrets(m.Event))

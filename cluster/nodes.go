@@ -29,6 +29,10 @@ type nodeTable struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodeEntry
+	// ended holds, by node and stream, when a session's final event happened (by the node's
+	// clock, as its statuses are dated): a status sent before it, arriving after it, must not
+	// list the session as running again.
+	ended map[string]map[string]time.Time
 }
 
 type nodeEntry struct {
@@ -37,13 +41,59 @@ type nodeEntry struct {
 }
 
 func newNodeTable(timeout time.Duration, now func() time.Time) *nodeTable {
-	return &nodeTable{timeout: timeout, now: now, nodes: map[string]*nodeEntry{}}
+	return &nodeTable{timeout: timeout, now: now, nodes: map[string]*nodeEntry{}, ended: map[string]map[string]time.Time{}}
 }
 
 func (t *nodeTable) update(st Status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for stream, at := range t.ended[st.Node] {
+		if st.At.After(at) {
+			delete(t.ended[st.Node], stream) // this status knows of the end
+		} else {
+			st = withoutSession(st, stream)
+		}
+	}
 	t.nodes[st.Node] = &nodeEntry{status: st, seen: t.now()}
+}
+
+// sessionEnded notes that a node's session ended at at: it leaves the node's status at once,
+// rather than at the next heartbeat, so that placement and a new start of the stream id see it.
+func (t *nodeTable) sessionEnded(node, streamID string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended[node] == nil {
+		t.ended[node] = map[string]time.Time{}
+	}
+	t.ended[node][streamID] = at
+	if e, ok := t.nodes[node]; ok && !e.status.At.After(at) {
+		e.status = withoutSession(e.status, streamID)
+	}
+}
+
+// withoutSession is st without a stream among its sessions.
+func withoutSession(st Status, streamID string) Status {
+	if !slices.Contains(st.Running, streamID) {
+		return st
+	}
+	st.Running = slices.DeleteFunc(slices.Clone(st.Running), func(s string) bool { return s == streamID })
+	st.Load.Sessions = slices.DeleteFunc(slices.Clone(st.Load.Sessions), func(s worker.SessionLoad) bool {
+		if s.StreamID != streamID {
+			return false
+		}
+		// What admission counted for it (see worker's sessionLoad), until the next status.
+		c := s.Estimate
+		switch {
+		case s.Measured && s.Settled:
+			c = s.Cost
+		case s.Measured:
+			c = worker.Cost{Cores: max(s.Cost.Cores, c.Cores), Bytes: max(s.Cost.Bytes, c.Bytes)}
+		}
+		st.Load.Load.Cores = max(st.Load.Load.Cores-c.Cores, 0)
+		st.Load.Load.Bytes = max(st.Load.Load.Bytes-c.Bytes, 0)
+		return true
+	})
+	return st
 }
 
 func (t *nodeTable) liveLocked(e *nodeEntry) bool { return t.now().Sub(e.seen) < t.timeout }
