@@ -183,9 +183,11 @@ func TestClusterTwoWorkers(t *testing.T) {
 	page := map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"}
 
 	for _, id := range []string{"c1", "c2"} {
+		began := time.Now()
 		if r := s.start(id, page); !r.Success {
 			t.Fatalf("start %s: %s", id, r.msg())
 		}
+		t.Logf("start %s answered in %s", id, time.Since(began).Round(time.Millisecond))
 	}
 	on1, on2 := s.workerOf("c1"), s.workerOf("c2")
 	if on1 == "" || on2 == "" || on1 == on2 {
@@ -195,14 +197,19 @@ func TestClusterTwoWorkers(t *testing.T) {
 		n := s.nodes()
 		return len(n["w1"].Sessions) == 1 && len(n["w2"].Sessions) == 1
 	})
+	began := time.Now()
 	if r := s.start("c3", page); r.Success || !strings.Contains(r.msg(), "no worker node can take") || !strings.Contains(r.msg(), "sessions") {
 		t.Errorf("third start: success %v, %q; want a refusal that says the workers' sessions are taken", r.Success, r.msg())
+	} else {
+		t.Logf("third start refused in %s: %s", time.Since(began).Round(time.Millisecond), r.msg())
 	}
 	time.Sleep(3 * time.Second) // media to record
 	for _, id := range []string{"c1", "c2"} {
+		began := time.Now()
 		if r := s.stop(id); !r.Success {
 			t.Fatalf("stop %s: %s", id, r.msg())
 		}
+		t.Logf("stop %s answered in %s", id, time.Since(began).Round(time.Millisecond))
 		checkClusterVoD(t, s, id)
 	}
 
@@ -218,7 +225,9 @@ func TestClusterTwoWorkers(t *testing.T) {
 	if err := workers[drainer].cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	signalled := time.Now()
 	until(t, drainer+" draining", 10*time.Second, func() bool { return s.nodes()[drainer].Draining })
+	t.Logf("%s listed as draining %s after SIGTERM", drainer, time.Since(signalled).Round(time.Millisecond))
 	if r := s.start("d2", page); !r.Success {
 		t.Fatalf("start d2 while %s drains: %s", drainer, r.msg())
 	}
