@@ -26,6 +26,7 @@ import (
 type fakeSessions struct {
 	node *Node
 	max  int
+	jobs []worker.Job // every job started
 
 	mu      sync.Mutex
 	running []string
@@ -42,6 +43,7 @@ func (f *fakeSessions) Start(_ context.Context, job worker.Job) error {
 		return &worker.LimitError{Message: "the server runs as many sessions as it allows (1)", Cause: worker.CauseSessions, RetryAfter: time.Second}
 	}
 	f.running = append(f.running, job.StreamID)
+	f.jobs = append(f.jobs, job)
 	f.mu.Unlock()
 	f.node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Starting, At: time.Now(), Job: &job})
 	f.node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Active, At: time.Now()})
@@ -117,6 +119,7 @@ func (a *applyLog) of(stream string) []string {
 }
 
 type rig struct {
+	strays *applyLog
 	t      *testing.T
 	listen string
 	store  string
@@ -125,13 +128,17 @@ type rig struct {
 	disp   *Dispatcher
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, options ...func(*DispatcherConfig)) *rig {
 	t.Helper()
-	r := &rig{t: t, store: filepath.Join(t.TempDir(), "nats"), log: &applyLog{}}
+	r := &rig{t: t, store: filepath.Join(t.TempDir(), "nats"), log: &applyLog{}, strays: &applyLog{}}
 	r.listen = "127.0.0.1:" + freePort(t)
 	r.startBroker()
 	nc := r.connect("controller")
-	d, err := NewDispatcher(context.Background(), DispatcherConfig{Conn: nc, OnEvent: r.log.apply, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.DebugLevel)})
+	cfg := DispatcherConfig{Conn: nc, OnEvent: r.log.apply, OnStray: r.strays.apply, Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)}
+	for _, o := range options {
+		o(&cfg)
+	}
+	d, err := NewDispatcher(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +175,18 @@ func (r *rig) connect(name string) *nats.Conn {
 }
 
 func (r *rig) node(id string, max int) (*Node, *fakeSessions) {
+	return r.nodeWith(id, &fakeSessions{max: max})
+}
+
+// nodeWith serves f as node id: a node that comes back after it was lost serves what it ran.
+func (r *rig) nodeWith(id string, f *fakeSessions) (*Node, *fakeSessions) {
 	n, err := NewNode(context.Background(), NodeConfig{ID: id, Conn: r.connect(id), Heartbeat: 50 * time.Millisecond, Log: zerolog.Nop()})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	f := &fakeSessions{node: n, max: max}
+	f.mu.Lock()
+	f.node = n
+	f.mu.Unlock()
 	if err := n.Serve(f); err != nil {
 		r.t.Fatal(err)
 	}
@@ -379,5 +393,37 @@ func TestBrokerRequiresTheToken(t *testing.T) {
 	if nc, err := Connect("nats://"+r.listen, "wrong", "intruder", zerolog.Nop()); err == nil {
 		nc.Close()
 		t.Error("a wrong token was accepted")
+	}
+}
+
+func TestLostNodesSessionStartsAgainElsewhere(t *testing.T) {
+	r := newRig(t, func(c *DispatcherConfig) { c.Failover, c.NodeTimeout = true, 300*time.Millisecond })
+	n1, f1 := r.node("w1", 0)
+	ctx := context.Background()
+	if err := r.disp.Start(ctx, worker.Job{StreamID: "m", Width: 640, Height: 360, Token: "publish-token"}); err != nil {
+		t.Fatal(err)
+	}
+	_, f2 := r.node("w2", 0)
+	// w1 goes silent with its session running: a crash or a partition.
+	n1.Close(ctx) //nolint:errcheck // nothing to send
+	eventually(t, "m running on w2", func() bool { return r.disp.NodeOf("m") == "w2" && slices.Contains(f2.Running(), "m") })
+	got := r.log.of("m")
+	want := []string{"w1/m/STARTING", "w1/m/ACTIVE", "w1/m/FAILED", "w2/m/STARTING", "w2/m/ACTIVE"}
+	eventually(t, "w2's events applied", func() bool { got = r.log.of("m"); return len(got) >= len(want) })
+	if !slices.Equal(got, want) {
+		t.Errorf("applied: %v, want %v", got, want)
+	}
+	if jobs := f2.jobs; len(jobs) != 1 || jobs[0].Token != "publish-token" {
+		t.Errorf("w2 was given %+v, want m's job as first given", jobs)
+	}
+	// w1 is heard again, still running m: it is stopped there, its recording kept as a stray.
+	r.nodeWith("w1", f1)
+	eventually(t, "m stopped on w1", func() bool { return len(f1.Running()) == 0 })
+	eventually(t, "w1's final event kept as a stray", func() bool { return slices.Equal(r.strays.of("m"), []string{"w1/m/COMPLETE"}) })
+	if got := r.log.of("m"); len(got) != len(want) {
+		t.Errorf("the old node's events changed the session's state: %v", got)
+	}
+	if r.disp.NodeOf("m") != "w2" {
+		t.Errorf("m is routed to %q, want w2", r.disp.NodeOf("m"))
 	}
 }

@@ -56,12 +56,25 @@ func (d *Dispatcher) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Ack() //nolint:errcheck // a redelivery is dropped again
 		return
 	}
+	if d.failover.stray(m.Event.StreamID, m.Node) {
+		d.log.Info().Str("node", m.Node).Str("streamId", m.Event.StreamID).Str("state", string(m.Event.State)).
+			Msg("an event of a session moved off its node: its recordings are kept")
+		d.cfg.OnStray(m.Node, withoutSecrets(m.Event))
+		d.note(ctx, msg, m)
+		return
+	}
 	if m.Event.State.Final() {
+		d.failover.ended(m.Event.StreamID, m.Node)
 		d.streams.release(m.Event.StreamID, m.Node)
 		d.nodes.sessionEnded(m.Node, m.Event.StreamID, m.Event.At)
 	}
 	msg.InProgress() //nolint:errcheck // applying a recording's event may take longer than AckWait
 	d.cfg.OnEvent(m.Node, withoutSecrets(m.Event))
+	d.note(ctx, msg, m)
+}
+
+// note records an event as applied, then acknowledges it.
+func (d *Dispatcher) note(ctx context.Context, msg jetstream.Msg, m EventMessage) {
 	if err := d.applied.note(ctx, m.Mark(), m.Event.State.Final()); err != nil {
 		d.log.Warn().Err(err).Str("streamId", m.Event.StreamID).Msg("noting an applied event failed")
 	}

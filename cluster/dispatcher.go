@@ -32,6 +32,12 @@ type DispatcherConfig struct {
 	// CallTimeout bounds every other call; a stop finishing a long recording takes a while.
 	// Default 10 minutes.
 	CallTimeout time.Duration
+	// Failover starts the sessions of a lost node again on other nodes (see failover).
+	Failover bool
+	// OnStray receives the events of a session moved off a lost node that its old node still
+	// sends (its final event, recordings saved after a crash): their recordings count, their
+	// states do not. Default: dropped.
+	OnStray func(node string, ev worker.Event)
 	// Now is the clock of the heartbeats; default time.Now.
 	Now func() time.Time
 	Log zerolog.Logger
@@ -49,9 +55,12 @@ type Dispatcher struct {
 	js      jetstream.JetStream
 	cons    jetstream.Consumer
 
+	failover *failover
+
 	statusSub   *nats.Subscription
 	stop        context.CancelFunc
 	consumeDone chan struct{}
+	watchDone   chan struct{}
 }
 
 // NewDispatcher listens to the nodes' heartbeats and starts applying their events.
@@ -67,6 +76,9 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OnStray == nil {
+		cfg.OnStray = func(string, worker.Event) {}
 	}
 	js, err := jetstream.New(cfg.Conn)
 	if err != nil {
@@ -90,7 +102,8 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 		return nil, fmt.Errorf("JetStream consumer %s: %w", EventConsumer, err)
 	}
 	d := &Dispatcher{cfg: cfg, nc: cfg.Conn, log: cfg.Log, nodes: newNodeTable(cfg.NodeTimeout, cfg.Now),
-		streams: newStreamTable(), applied: newApplied(kv, cfg.Now), js: js, cons: cons, consumeDone: make(chan struct{})}
+		streams: newStreamTable(), applied: newApplied(kv, cfg.Now), js: js, cons: cons, consumeDone: make(chan struct{}),
+		failover: newFailover(), watchDone: make(chan struct{})}
 	d.statusSub, err = cfg.Conn.Subscribe(StatusSubject, d.onStatus)
 	if err != nil {
 		return nil, err
@@ -98,6 +111,11 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 	cctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	go d.consume(cctx, cons)
+	if cfg.Failover {
+		go d.watchNodes(cctx, max(cfg.NodeTimeout/4, 50*time.Millisecond))
+	} else {
+		close(d.watchDone)
+	}
 	return d, nil
 }
 
@@ -171,6 +189,7 @@ func (d *Dispatcher) Start(ctx context.Context, job worker.Job) error {
 		}
 		d.waitApplied(ctx, r.Published)
 		if r.Error == nil {
+			d.failover.placed(job, node)
 			d.log.Info().Str("streamId", job.StreamID).Str("node", node).Msg("session placed")
 			return nil
 		}
@@ -317,4 +336,5 @@ func (d *Dispatcher) Close() {
 	d.statusSub.Unsubscribe() //nolint:errcheck // the connection may be gone
 	d.stop()
 	<-d.consumeDone
+	<-d.watchDone
 }

@@ -51,7 +51,7 @@ func (c *Controller) openRunner(cfg Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	d, err := cluster.NewDispatcher(ctx, cluster.DispatcherConfig{Conn: cfg.Cluster.Conn, NodeTimeout: cfg.Cluster.NodeTimeout,
-		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, Log: cfg.Log})
+		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, OnStray: c.svc.onStray, Failover: true, Log: cfg.Log})
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -150,4 +150,12 @@ func (c *Controller) Nodes() []cluster.NodeInfo {
 // drains and when it was last heard from.
 func (c *Controller) listNodes(ctx echo.Context) error {
 	return ctx.JSON(http.StatusOK, c.Nodes())
+}
+
+// onStray keeps the recordings of a session moved off a lost node that its old node still
+// reports; the session's state is its new node's.
+func (s *Service) onStray(node string, ev worker.Event) {
+	for _, rec := range ev.Recordings {
+		s.addVoD(context.Background(), rec)
+	}
 }
