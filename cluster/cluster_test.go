@@ -427,3 +427,36 @@ func TestLostNodesSessionStartsAgainElsewhere(t *testing.T) {
 		t.Errorf("m is routed to %q, want w2", r.disp.NodeOf("m"))
 	}
 }
+
+func TestNATSRestartMovesNoSession(t *testing.T) {
+	r := newRig(t, func(c *DispatcherConfig) { c.Failover, c.NodeTimeout = true, 300*time.Millisecond })
+	r.node("w1", 0)
+	_, f2 := r.node("w2", 0)
+	ctx := context.Background()
+	if err := r.disp.Start(ctx, worker.Job{StreamID: "k", Width: 640, Height: 360}); err != nil {
+		t.Fatal(err)
+	}
+	on := r.disp.NodeOf("k")
+	// Every node falls silent at once, for several node timeouts: NATS is away, not the nodes.
+	r.broker.Close()
+	time.Sleep(time.Second)
+	r.startBroker()
+	eventually(t, "both nodes heard again", func() bool {
+		live := 0
+		for _, n := range r.disp.Nodes() {
+			if n.Live {
+				live++
+			}
+		}
+		return live == 2
+	})
+	for range 3 { // a few rounds of the watcher with every node heard
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := r.log.of("k"); slices.Contains(got, on+"/k/FAILED") || r.disp.NodeOf("k") != on {
+		t.Errorf("after NATS came back: k on %q, events %v; want it left on %s", r.disp.NodeOf("k"), got, on)
+	}
+	if on == "w1" && len(f2.jobs) != 0 {
+		t.Errorf("w2 was given %v", f2.jobs)
+	}
+}

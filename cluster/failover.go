@@ -64,19 +64,45 @@ func (d *Dispatcher) watchNodes(ctx context.Context, interval time.Duration) {
 	defer close(d.watchDone)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	connectedSince := d.cfg.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			d.checkNodes(ctx)
 		}
+		// Heartbeats cannot arrive while this process is cut off from NATS: a node is lost
+		// only if unheard for a node timeout of connected time.
+		if !d.nc.IsConnected() {
+			connectedSince = time.Time{}
+			continue
+		}
+		if connectedSince.IsZero() {
+			connectedSince = d.cfg.Now()
+		}
+		d.checkNodes(ctx, connectedSince)
 	}
 }
 
-func (d *Dispatcher) checkNodes(ctx context.Context) {
+func (d *Dispatcher) checkNodes(ctx context.Context, connectedSince time.Time) {
 	f := d.failover
-	for _, v := range d.nodes.views() {
+	views := d.nodes.views()
+	others := 0
+	for _, v := range views {
+		if v.Live {
+			others++
+		}
+	}
+	for _, v := range views {
+		since := v.Seen
+		if connectedSince.After(since) {
+			since = connectedSince
+		}
+		if !v.Live && (d.cfg.Now().Sub(since) < d.cfg.NodeTimeout || others == 0) {
+			// Not heard for long enough while connected, or no node to move to: when every
+			// node falls silent at once the trouble is more likely NATS than the nodes.
+			continue
+		}
 		f.mu.Lock()
 		if v.Live {
 			delete(f.handled, v.Node)

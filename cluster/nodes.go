@@ -104,7 +104,7 @@ func (t *nodeTable) views() []NodeView {
 	defer t.mu.Unlock()
 	out := make([]NodeView, 0, len(t.nodes))
 	for _, e := range t.nodes {
-		out = append(out, NodeView{Status: e.status, Live: t.liveLocked(e)})
+		out = append(out, NodeView{Status: e.status, Live: t.liveLocked(e), Seen: e.seen})
 	}
 	return out
 }

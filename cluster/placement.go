@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 
@@ -17,6 +18,8 @@ import (
 type NodeView struct {
 	Status
 	Live bool
+	// Seen is when its last status arrived (by this process's clock).
+	Seen time.Time
 }
 
 // Placement is where a job may go: the nodes to try, best first, and when there is none,
