@@ -39,6 +39,9 @@ type NodeConfig struct {
 	Conn *nats.Conn
 	// Heartbeat is how often the node's status is published. Default 1 s.
 	Heartbeat time.Duration
+	// Check, when set, refuses a job that is not valid before it reaches the worker: a start
+	// arrives from NATS, not through the controller's own checks.
+	Check func(worker.Job) error
 	// StopTimeout bounds a stop (finishing the recording). Default 10 minutes.
 	StopTimeout time.Duration
 	Log         zerolog.Logger
@@ -130,6 +133,12 @@ func (n *Node) onStart(m *nats.Msg) {
 	if err := json.Unmarshal(m.Data, &req); err != nil {
 		n.respond(m, Reply{Error: &Error{Code: CodeBadRequest, Message: err.Error()}})
 		return
+	}
+	if n.cfg.Check != nil {
+		if err := n.cfg.Check(req.Job); err != nil {
+			n.respond(m, Reply{Error: &Error{Code: CodeBadRequest, Message: err.Error()}})
+			return
+		}
 	}
 	n.mu.Lock()
 	draining := n.draining || n.closed

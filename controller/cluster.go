@@ -63,7 +63,7 @@ func (c *Controller) openRunner(cfg Config) error {
 	if id == "" {
 		id = "controller"
 	}
-	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: id, Conn: cfg.Cluster.Conn, Log: cfg.Log})
+	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: id, Conn: cfg.Cluster.Conn, Check: CheckJob, Log: cfg.Log})
 	if err != nil {
 		d.Close()
 		return fmt.Errorf("cluster: %w", err)

@@ -148,3 +148,23 @@ func TestClusterRestartKeepsRemoteSessions(t *testing.T) {
 		t.Errorf("kept after stop: %s, want COMPLETE", b.State)
 	}
 }
+
+func TestCheckJobRefusesWhatNewJobWould(t *testing.T) {
+	good := worker.Job{StreamID: "ok", URL: "https://example.com/", Width: 640, Height: 360, Record: []recorder.Format{recorder.MP4}}
+	if err := CheckJob(good); err != nil {
+		t.Fatalf("a valid job: %v", err)
+	}
+	for name, change := range map[string]func(*worker.Job){
+		"path in the stream id": func(j *worker.Job) { j.StreamID = "../../etc/x" },
+		"file URL":              func(j *worker.Job) { j.URL = "file:///etc/passwd" },
+		"odd size":              func(j *worker.Job) { j.Width = 641 },
+		"webm with mp4":         func(j *worker.Job) { j.Record = append(j.Record, recorder.WebM) },
+		"a dangerous switch":    func(j *worker.Job) { j.ChromeSwitches = "--renderer-cmd-prefix=/bin/sh" },
+	} {
+		j := good
+		change(&j)
+		if err := CheckJob(j); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: cfg.NodeID, Conn: cfg.Conn, Log: cfg.Log})
+	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: cfg.NodeID, Conn: cfg.Conn, Check: CheckJob, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
