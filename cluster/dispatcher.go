@@ -261,10 +261,14 @@ func (d *Dispatcher) command(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, worker.ErrNotFound
 	}
 	var r Reply
+	began := time.Now()
 	if err := d.call(ctx, node, commandSubject(node), req, d.cfg.CallTimeout, &r); err != nil {
 		return Reply{}, err
 	}
+	answered := time.Now()
 	d.waitApplied(ctx, r.Published)
+	d.log.Debug().Str("op", string(req.Op)).Str("streamId", req.StreamID).Str("node", node).
+		Dur("answer", answered.Sub(began)).Dur("applied", time.Since(answered)).Msg("call")
 	return r, r.Error.Err()
 }
 
