@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"mediapush/cluster"
+	"mediapush/controller"
 	"mediapush/internal/mediacheck"
 	"mediapush/internal/procstat"
 )
@@ -286,4 +290,33 @@ func checkClusterVoD(t *testing.T, s *service, id string) {
 		t.Errorf("%s's recording: %+v, want 640x360 video of a second or more", id, info)
 	}
 	t.Logf("%s: %s, %d bytes", id, info.Duration, info.Size)
+}
+
+// TestClusterLocalNode records a page in cluster mode on the controller's own node: the same
+// session, its events through JetStream, its broadcast naming the node.
+func TestClusterLocalNode(t *testing.T) {
+	broker, err := cluster.StartBroker(cluster.BrokerConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Close)
+	nc, err := cluster.Connect(broker.URL(), "", "e2e", zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	s := startService(t, func(cfg *controller.Config) { cfg.Cluster = controller.ClusterConfig{Conn: nc, NodeID: "ctl"} })
+	until(t, "the controller's node heard", 10*time.Second, func() bool { return s.nodes()["ctl"].Live })
+	r := s.start("local", map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"})
+	if !r.Success {
+		t.Fatalf("start: %s", r.msg())
+	}
+	if b := s.broadcast("local"); b.State != "ACTIVE" || s.workerOf("local") != "ctl" {
+		t.Errorf("while recording: %+v on %q, want ACTIVE on ctl", b, s.workerOf("local"))
+	}
+	time.Sleep(2 * time.Second)
+	if r := s.stop("local"); !r.Success {
+		t.Fatalf("stop: %s", r.msg())
+	}
+	checkClusterVoD(t, s, "local")
 }
