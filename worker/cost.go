@@ -241,16 +241,16 @@ func (m *meter) view(streamID string) (SessionFigures, bool) {
 
 // SessionFigures are one session's measured figures.
 type SessionFigures struct {
-	Cost     Cost // smoothed over the last samples, mediapush's own share included
-	Measured bool // Cost holds a measurement
-	Settled  bool // ACTIVE past its ramp-up: Cost is what the session costs from now on
-	FPS      float64
-	FPSKnown bool
+	Cost     Cost    `json:"cost"`     // smoothed over the last samples, mediapush's own share included
+	Measured bool    `json:"measured"` // Cost holds a measurement
+	Settled  bool    `json:"settled"`  // ACTIVE past its ramp-up: Cost is what the session costs from now on
+	FPS      float64 `json:"fps"`
+	FPSKnown bool    `json:"fpsKnown"`
 	// LostPackets counts the RTP packets lost on the way from the browser.
-	LostPackets int64
+	LostPackets int64 `json:"lostPackets"`
 	// AVOffset is how much later the video arrives than the audio, each against the sender's
 	// clock (see ingest.Stats.AVOffset).
-	AVOffset      time.Duration
-	AVOffsetKnown bool
-	Degraded      bool
+	AVOffset      time.Duration `json:"avOffsetNs"`
+	AVOffsetKnown bool          `json:"avOffsetKnown"`
+	Degraded      bool          `json:"degraded"`
 }
