@@ -44,9 +44,10 @@ func (f *fakeSessions) Start(_ context.Context, job worker.Job) error {
 	}
 	f.running = append(f.running, job.StreamID)
 	f.jobs = append(f.jobs, job)
+	node := f.node
 	f.mu.Unlock()
-	f.node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Starting, At: time.Now(), Job: &job})
-	f.node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Active, At: time.Now()})
+	node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Starting, At: time.Now(), Job: &job})
+	node.OnEvent(worker.Event{StreamID: job.StreamID, State: worker.Active, At: time.Now()})
 	return nil
 }
 
@@ -58,10 +59,11 @@ func (f *fakeSessions) Stop(_ context.Context, id string) (worker.Event, error) 
 		return worker.Event{}, worker.ErrNotFound
 	}
 	f.running = slices.Delete(f.running, i, i+1)
+	node := f.node
 	f.mu.Unlock()
 	ev := worker.Event{StreamID: id, State: worker.Complete, At: time.Now(),
 		Recordings: []worker.Recording{{StreamID: id, Format: recorder.MP4, Path: "/streams/" + id + ".mp4", Size: 100}}}
-	f.node.OnEvent(ev)
+	node.OnEvent(ev)
 	return ev, nil
 }
 
@@ -413,7 +415,10 @@ func TestLostNodesSessionStartsAgainElsewhere(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("applied: %v, want %v", got, want)
 	}
-	if jobs := f2.jobs; len(jobs) != 1 || jobs[0].Token != "publish-token" {
+	f2.mu.Lock()
+	jobs := slices.Clone(f2.jobs)
+	f2.mu.Unlock()
+	if len(jobs) != 1 || jobs[0].Token != "publish-token" {
 		t.Errorf("w2 was given %+v, want m's job as first given", jobs)
 	}
 	// w1 is heard again, still running m: it is stopped there, its recording kept as a stray.
@@ -456,6 +461,8 @@ func TestNATSRestartMovesNoSession(t *testing.T) {
 	if got := r.log.of("k"); slices.Contains(got, on+"/k/FAILED") || r.disp.NodeOf("k") != on {
 		t.Errorf("after NATS came back: k on %q, events %v; want it left on %s", r.disp.NodeOf("k"), got, on)
 	}
+	f2.mu.Lock()
+	defer f2.mu.Unlock()
 	if on == "w1" && len(f2.jobs) != 0 {
 		t.Errorf("w2 was given %v", f2.jobs)
 	}
