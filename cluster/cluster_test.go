@@ -144,6 +144,7 @@ func newRig(t *testing.T, options ...func(*DispatcherConfig)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Begin()
 	r.disp = d
 	t.Cleanup(d.Close)
 	return r
@@ -299,6 +300,7 @@ func TestRedeliveredEventIsAppliedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d2.Begin()
 	defer d2.Close()
 	publish(active, "2-third")
 	publish(EventMessage{Node: "w9", Session: "sess2", Seq: 1, Event: worker.Event{StreamID: "r", State: worker.Starting}}, "4")

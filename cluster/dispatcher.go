@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -58,6 +59,8 @@ type Dispatcher struct {
 	failover *failover
 
 	statusSub   *nats.Subscription
+	begin       sync.Once
+	runCtx      context.Context
 	stop        context.CancelFunc
 	consumeDone chan struct{}
 	watchDone   chan struct{}
@@ -108,15 +111,22 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithCancel(context.Background())
-	d.stop = cancel
-	go d.consume(cctx, cons)
-	if cfg.Failover {
-		go d.watchNodes(cctx, max(cfg.NodeTimeout/4, 50*time.Millisecond))
-	} else {
-		close(d.watchDone)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.runCtx, d.stop = ctx, cancel
 	return d, nil
+}
+
+// Begin starts applying the nodes' events (and moving the sessions of lost nodes): once the
+// caller is ready for OnEvent. Until then events wait in their stream.
+func (d *Dispatcher) Begin() {
+	d.begin.Do(func() {
+		go d.consume(d.runCtx, d.cons)
+		if d.cfg.Failover {
+			go d.watchNodes(d.runCtx, max(d.cfg.NodeTimeout/4, 50*time.Millisecond))
+		} else {
+			close(d.watchDone)
+		}
+	})
 }
 
 func (d *Dispatcher) onStatus(m *nats.Msg) {
@@ -339,6 +349,7 @@ func (d *Dispatcher) Settle(ctx context.Context) error {
 func (d *Dispatcher) Close() {
 	d.statusSub.Unsubscribe() //nolint:errcheck // the connection may be gone
 	d.stop()
+	d.begin.Do(func() { close(d.consumeDone); close(d.watchDone) }) // never begun
 	<-d.consumeDone
 	<-d.watchDone
 }

@@ -223,6 +223,9 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.echo.Pre(c.noteSelf)
 	c.routes(c.echo)
+	if c.dispatcher != nil {
+		c.dispatcher.Begin() // the service is whole: the nodes' events may be applied
+	}
 	return c, nil
 }
 
