@@ -469,3 +469,20 @@ func TestNATSRestartMovesNoSession(t *testing.T) {
 		t.Errorf("w2 was given %v", f2.jobs)
 	}
 }
+
+func TestQualityReportsReachTheController(t *testing.T) {
+	got := make(chan worker.Degradation, 1)
+	r := newRig(t, func(c *DispatcherConfig) { c.OnDegraded = func(d worker.Degradation) { got <- d } })
+	n, _ := r.node("w1", 0)
+	want := worker.Degradation{StreamID: "q", Degraded: true, At: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), FPS: 12.5,
+		AVOffset: 80 * time.Millisecond, Reason: "12.5 fps, below 29"}
+	n.OnDegraded(want)
+	select {
+	case d := <-got:
+		if d != want {
+			t.Errorf("got %+v, want %+v", d, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no quality report within 10 s")
+	}
+}

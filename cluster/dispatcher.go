@@ -33,6 +33,8 @@ type DispatcherConfig struct {
 	// CallTimeout bounds every other call; a stop finishing a long recording takes a while.
 	// Default 10 minutes.
 	CallTimeout time.Duration
+	// OnDegraded receives the nodes' quality reports (Service.OnDegraded). Default: dropped.
+	OnDegraded func(worker.Degradation)
 	// Failover starts the sessions of a lost node again on other nodes (see failover).
 	Failover bool
 	// OnStray receives the events of a session moved off a lost node that its old node still
@@ -59,6 +61,7 @@ type Dispatcher struct {
 	failover *failover
 
 	statusSub   *nats.Subscription
+	qualitySub  *nats.Subscription
 	begin       sync.Once
 	runCtx      context.Context
 	stop        context.CancelFunc
@@ -79,6 +82,9 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.OnDegraded == nil {
+		cfg.OnDegraded = func(worker.Degradation) {}
 	}
 	if cfg.OnStray == nil {
 		cfg.OnStray = func(string, worker.Event) {}
@@ -109,6 +115,10 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 		failover: newFailover(), watchDone: make(chan struct{})}
 	d.statusSub, err = cfg.Conn.Subscribe(StatusSubject, d.onStatus)
 	if err != nil {
+		return nil, err
+	}
+	if d.qualitySub, err = cfg.Conn.Subscribe(qualitySubjects, d.onQuality); err != nil {
+		d.statusSub.Unsubscribe() //nolint:errcheck // failing already
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -347,7 +357,8 @@ func (d *Dispatcher) Settle(ctx context.Context) error {
 
 // Close stops applying events and listening to heartbeats. Sessions on the nodes run on.
 func (d *Dispatcher) Close() {
-	d.statusSub.Unsubscribe() //nolint:errcheck // the connection may be gone
+	d.statusSub.Unsubscribe()  //nolint:errcheck // the connection may be gone
+	d.qualitySub.Unsubscribe() //nolint:errcheck // the connection may be gone
 	d.stop()
 	d.begin.Do(func() { close(d.consumeDone); close(d.watchDone) }) // never begun
 	<-d.consumeDone

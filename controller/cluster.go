@@ -51,7 +51,7 @@ func (c *Controller) openRunner(cfg Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	d, err := cluster.NewDispatcher(ctx, cluster.DispatcherConfig{Conn: cfg.Cluster.Conn, NodeTimeout: cfg.Cluster.NodeTimeout,
-		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, OnStray: c.svc.onStray, Failover: true, Log: cfg.Log})
+		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, OnStray: c.svc.onStray, OnDegraded: c.svc.OnDegraded, Failover: true, Log: cfg.Log})
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -68,7 +68,7 @@ func (c *Controller) openRunner(cfg Config) error {
 		d.Close()
 		return fmt.Errorf("cluster: %w", err)
 	}
-	hc.onEvent = node.OnEvent
+	hc.onEvent, hc.onDegraded = node.OnEvent, node.OnDegraded
 	h, err := openWorkerHost(cfg, hc)
 	if err != nil {
 		node.Close(ctx) //nolint:errcheck // it published nothing

@@ -44,7 +44,7 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, streamsDir: cfg.StreamsDir})
+	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, onDegraded: node.OnDegraded, streamsDir: cfg.StreamsDir})
 	if err != nil {
 		node.Close(ctx) //nolint:errcheck // it published nothing
 		return nil, err
