@@ -107,7 +107,9 @@ type Config struct {
 	Log                zerolog.Logger
 }
 
-// Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
+// Controller is a whole mediapush node: API, catalog, and an in-process worker with its
+// ingest; in cluster mode (Config.Cluster) it places sessions on worker nodes instead, its
+// own worker being one of them unless turned off.
 type Controller struct {
 	svc *Service
 	cat *catalog.Catalog
