@@ -34,6 +34,9 @@ type Broadcast struct {
 	MetaData          string   `json:"metaData,omitempty"`
 	SubTrackStreamIDs []string `json:"subTrackStreamIds,omitempty"`
 	MainTrackStreamID string   `json:"mainTrackStreamId,omitempty"`
+	// WorkerID is the worker node running the session, in cluster mode (not stored: known
+	// while it runs).
+	WorkerID string `json:"workerId,omitempty"`
 	// EndPointList are a running session's pushes, as Ant Media lists them.
 	EndPointList []Endpoint `json:"endPointList,omitempty"`
 	// Kind is the session's job kind (worker.JobKind: mediapush, room, mix, mix-rtmp) and
@@ -163,6 +166,34 @@ func (c *Catalog) ListBroadcasts(ctx context.Context, offset, size int) ([]Broad
 func (c *Catalog) FailUnfinished(ctx context.Context, reason string, endTime int64) ([]string, error) {
 	return c.streamIDs(ctx, `UPDATE broadcasts SET status=?, state='FAILED', reason=?, end_time=?
 		WHERE state IN ('STARTING','ACTIVE','ENDING') RETURNING stream_id`, StatusFinished, reason, endTime)
+}
+
+// FailUnfinishedExcept is FailUnfinished but for the stream ids in running: sessions that a
+// worker node still runs after the controller restarted.
+func (c *Catalog) FailUnfinishedExcept(ctx context.Context, reason string, endTime int64, running []string) ([]string, error) {
+	ids, err := c.streamIDs(ctx, `SELECT stream_id FROM broadcasts WHERE state IN ('STARTING','ACTIVE','ENDING')`)
+	if err != nil {
+		return nil, err
+	}
+	keep := make(map[string]bool, len(running))
+	for _, id := range running {
+		keep[id] = true
+	}
+	var failed []string
+	for _, id := range ids {
+		if keep[id] {
+			continue
+		}
+		res, err := c.db.ExecContext(ctx, `UPDATE broadcasts SET status=?, state='FAILED', reason=?, end_time=?
+			WHERE stream_id=? AND state IN ('STARTING','ACTIVE','ENDING')`, StatusFinished, reason, endTime, id)
+		if err != nil {
+			return failed, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			failed = append(failed, id)
+		}
+	}
+	return failed, nil
 }
 
 // streamIDs runs a query that yields stream ids.

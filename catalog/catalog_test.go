@@ -63,3 +63,24 @@ func TestCatalogSurvivesReopen(t *testing.T) {
 		t.Errorf("UpdateState unknown: %v, want ErrNotFound", err)
 	}
 }
+
+func TestFailUnfinishedExceptKeepsWhatStillRuns(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(filepath.Join(t.TempDir(), "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, id := range []string{"gone", "elsewhere"} {
+		if err := c.PutBroadcast(ctx, Broadcast{StreamID: id, Status: StatusBroadcasting, State: "ACTIVE"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed, err := c.FailUnfinishedExcept(ctx, "lost", 5, []string{"elsewhere"})
+	if err != nil || len(failed) != 1 || failed[0] != "gone" {
+		t.Fatalf("FailUnfinishedExcept = %v, %v; want gone", failed, err)
+	}
+	if b, _ := c.GetBroadcast(ctx, "elsewhere"); b.State != "ACTIVE" {
+		t.Errorf("a session still running elsewhere became %s", b.State)
+	}
+}

@@ -3,9 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,7 +14,7 @@ import (
 
 	"mediapush/browser"
 	"mediapush/catalog"
-	"mediapush/ingest"
+	"mediapush/cluster"
 	"mediapush/internal/destination"
 	"mediapush/legs"
 	"mediapush/rooms"
@@ -82,6 +80,8 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
 	Limits Limits
+	// Cluster, when its Conn is set, places sessions on worker nodes over NATS.
+	Cluster ClusterConfig
 	// Destinations says where the node may connect on a caller's behalf: pages and all they
 	// load, WHIP and RTMP pushes, the webhook. By default internal addresses (loopback but
 	// the node's own, private, link-local, cloud metadata…) are refused; Allow lists the
@@ -107,28 +107,33 @@ type Config struct {
 	Log                zerolog.Logger
 }
 
-// Controller is a whole mediapush node: API, catalog, ingest and an in-process worker.
+// Controller is a whole mediapush node: API, catalog, and an in-process worker with its
+// ingest; in cluster mode (Config.Cluster) it places sessions on worker nodes instead, its
+// own worker being one of them unless turned off.
 type Controller struct {
-	svc    *Service
-	cat    *catalog.Catalog
-	ingest *ingest.Server
-	worker *worker.Worker
-	hub    *rooms.Hub
-	legs   *legs.Recorder
-	echo   *echo.Echo
-	cfg    Config
-	access access
+	svc *Service
+	cat *catalog.Catalog
+	// host runs this process's own sessions; nil in cluster mode without local sessions.
+	host *workerHost
+	// dispatcher places sessions on worker nodes in cluster mode; node serves host there.
+	dispatcher *cluster.Dispatcher
+	node       *cluster.Node
+	hub        *rooms.Hub
+	legs       *legs.Recorder
+	echo       *echo.Echo
+	cfg        Config
+	access     access
 	// whipCORS answers browsers of other origins on the WHIP and WHEP routes.
 	whipCORS whipCORS
 	// stopBackground ends the uploader, the webhook outbox and retention; background waits for them.
 	stopBackground context.CancelFunc
+	closing        chan struct{} // closed when Close begins
 	background     sync.WaitGroup
 	log            zerolog.Logger
 	// baseURL is Config.BaseURL.
 	baseURL string
-	// policy judges destinations; proxy enforces it for the browsers.
+	// policy judges destinations; the host's proxy enforces it for the browsers.
 	policy *destination.Policy
-	proxy  *destination.Proxy
 
 	// signalling serves the JS SDK's WebSocket over hub.
 	signalling *signalling.Server
@@ -139,7 +144,7 @@ type Controller struct {
 // Open starts a node on cfg.DataDir. Sessions that were running when a previous process died
 // are marked FAILED, and their unfinished recordings are saved as VoDs.
 func Open(cfg Config) (*Controller, error) {
-	c := &Controller{log: cfg.Log, baseURL: cfg.BaseURL}
+	c := &Controller{log: cfg.Log, baseURL: cfg.BaseURL, closing: make(chan struct{})}
 	if cfg.RoomURL == "" {
 		cfg.RoomURL = DefaultRoomURL
 	}
@@ -189,48 +194,21 @@ func Open(cfg Config) (*Controller, error) {
 	c.signalling = newSignalling(cfg, c.svc, c.hub)
 	// SDK participants (Circle) learn isRecording from broadcastObject notifications.
 	c.svc.OnRoomRecordingChanged(c.signalling.NotifyBroadcastChanged)
-	if c.ingest, err = ingest.Listen(cfg.Log); err != nil {
+	if err := c.openRunner(cfg); err != nil {
 		c.hub.Close()
 		cat.Close()
 		return nil, err
 	}
-	// The capture extension posts its offer to the ingest through the proxy.
-	if ap, err := netip.ParseAddrPort(urlHostPort(c.ingest.URL("x"))); err == nil {
-		policy.AllowSelf(ap)
-	}
-	if c.proxy, err = policy.ListenProxy(cfg.Log); err != nil {
-		c.ingest.Close()
-		c.hub.Close()
-		cat.Close()
-		return nil, fmt.Errorf("destination proxy: %w", err)
-	}
-	c.worker, err = worker.New(worker.Config{
-		DataDir: cfg.DataDir, Ingest: c.ingest, Hub: c.hub, OnEvent: c.svc.OnEvent, OnDegraded: c.svc.OnDegraded,
-		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
-		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
-		Browsers: cfg.Browsers, Proxy: c.proxy.Addr(), Log: cfg.Log,
-		Limits: cfg.Limits,
-	})
-	if err != nil {
-		c.proxy.Close()
-		c.ingest.Close()
-		c.hub.Close()
-		cat.Close()
-		return nil, err
-	}
-	c.svc.runner = c.worker
-	c.metrics = newMetricsRegistry(c.worker)
+	c.metrics = newMetricsRegistry(c.loadSource())
 	if err := c.openDelivery(cfg); err != nil {
-		c.worker.Close(context.Background()) //nolint:errcheck // nothing runs yet
-		c.proxy.Close()
-		c.ingest.Close()
+		c.closeRunner(context.Background()) //nolint:errcheck // nothing runs yet
 		c.hub.Close()
 		cat.Close()
 		return nil, err
 	}
-	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.worker.StreamsDir(), c.svc.addLeg, cfg.Log)
+	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.svc.streamsDir, c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
-	c.recover()
+	c.recover(cfg)
 	c.legs.Recover(context.Background())
 
 	c.echo = echo.New()
@@ -247,20 +225,31 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.echo.Pre(c.noteSelf)
 	c.routes(c.echo)
+	if c.dispatcher != nil {
+		c.dispatcher.Begin() // the service is whole: the nodes' events may be applied
+	}
 	return c, nil
 }
 
 // recover settles what a previous process left: its sessions failed, its recordings saved.
-func (c *Controller) recover() {
+// In cluster mode a session a worker node still runs is not failed: that is known once every
+// live node has been heard from, a node timeout later.
+func (c *Controller) recover(cfg Config) {
 	ctx := context.Background()
-	ids, err := c.cat.FailUnfinished(ctx, "mediapush stopped while the session was running", time.Now().UnixMilli())
-	if err != nil {
-		c.log.Error().Err(err).Msg("catalog: marking interrupted sessions")
+	if c.dispatcher != nil {
+		c.background.Add(1)
+		go func() {
+			defer c.background.Done()
+			c.failLost(cfg.Cluster.nodeTimeout())
+		}()
+	} else {
+		ids, err := c.cat.FailUnfinished(ctx, interrupted, time.Now().UnixMilli())
+		c.logInterrupted(ids, err)
 	}
-	for _, id := range ids {
-		c.log.Warn().Str("streamId", id).Msg("session was interrupted by a restart: FAILED")
+	if c.host == nil {
+		return
 	}
-	recs, err := c.worker.Recover(ctx)
+	recs, err := c.host.worker.Recover(ctx)
 	if err != nil {
 		c.log.Error().Err(err).Msg("some interrupted recordings could not be saved; they stay in the recording directory")
 	}
@@ -269,27 +258,38 @@ func (c *Controller) recover() {
 	}
 }
 
+const interrupted = "mediapush stopped while the session was running"
+
+func (c *Controller) logInterrupted(ids []string, err error) {
+	if err != nil {
+		c.log.Error().Err(err).Msg("catalog: marking interrupted sessions")
+	}
+	for _, id := range ids {
+		c.log.Warn().Str("streamId", id).Msg("session was interrupted by a restart: FAILED")
+	}
+}
+
 // Handler is the HTTP API.
 func (c *Controller) Handler() http.Handler { return c.echo }
 
 // Progress reports a running session's figures.
 func (c *Controller) Progress(streamID string) (worker.Progress, error) {
-	return c.worker.Progress(streamID)
+	if c.dispatcher != nil {
+		return c.dispatcher.Progress(streamID)
+	}
+	return c.host.worker.Progress(streamID)
 }
 
 // Close stops every session (finishing its recording), then the background work, the ingest
 // and the catalog. Uploads and webhooks not done yet are kept for the next start.
 func (c *Controller) Close(ctx context.Context) error {
-	var errs []error
-	if err := c.worker.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stopping sessions: %w", err))
-	}
+	close(c.closing)
+	errs := []error{c.closeRunner(ctx)}
 	c.legs.Close(ctx)
-	errs = append(errs, c.proxy.Close()) // the browsers are gone
 	c.stopBackground()
 	c.background.Wait()
 	c.signalling.Close()
 	c.hub.Close()
-	errs = append(errs, c.ingest.Close(), c.cat.Close())
+	errs = append(errs, c.cat.Close())
 	return errors.Join(errs...)
 }

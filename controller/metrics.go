@@ -130,7 +130,12 @@ var readinessJob = worker.Job{StreamID: "readiness", Width: 1280, Height: 720, R
 // ready answers 200 when a 1280x720 session would be admitted now, else 503 with the reason
 // a start would get (and Retry-After). It reveals no stream id, so probes need no credential.
 func (c *Controller) ready(ctx echo.Context) error {
-	err := c.worker.Ready(readinessJob)
+	var err error
+	if c.dispatcher != nil {
+		err = c.dispatcher.Ready(readinessJob)
+	} else {
+		err = c.host.worker.Ready(readinessJob)
+	}
 	if err == nil {
 		return ctx.String(http.StatusOK, "ready\n")
 	}

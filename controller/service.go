@@ -41,8 +41,10 @@ type Runner interface {
 
 // Service implements the operations of the API.
 type Service struct {
-	cat        *catalog.Catalog
-	runner     Runner
+	cat    *catalog.Catalog
+	runner Runner
+	// nodeOf names the worker node running a stream, in cluster mode.
+	nodeOf     func(streamID string) string
 	hub        *rooms.Hub
 	legs       *legs.Recorder
 	roomURL    string // the page template of room recordings
@@ -320,12 +322,24 @@ func (s *Service) Broadcast(ctx context.Context, streamID string) (catalog.Broad
 		return b, err
 	}
 	b.EndPointList = s.endpointList(streamID)
+	s.withWorker(&b)
 	return s.withMeta(ctx, b, false), nil
 }
 
 // Broadcasts lists broadcasts, newest first.
 func (s *Service) Broadcasts(ctx context.Context, offset, size int) ([]catalog.Broadcast, error) {
-	return s.cat.ListBroadcasts(ctx, offset, size)
+	list, err := s.cat.ListBroadcasts(ctx, offset, size)
+	for i := range list {
+		s.withWorker(&list[i])
+	}
+	return list, err
+}
+
+// withWorker names the worker node running a broadcast's session, in cluster mode.
+func (s *Service) withWorker(b *catalog.Broadcast) {
+	if s.nodeOf != nil && b.Status != catalog.StatusFinished {
+		b.WorkerID = s.nodeOf(b.StreamID)
+	}
 }
 
 // VoD returns a recording.

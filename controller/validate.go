@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"mediapush/browser"
+	"mediapush/internal/redact"
 	"mediapush/recorder"
 	"mediapush/worker"
 )
@@ -159,4 +160,35 @@ func NewJob(streamID string, req StartRequest) (worker.Job, error) {
 	return worker.Job{StreamID: streamID, URL: req.URL, Width: w, Height: h, Record: formats,
 		ChromeSwitches: req.ExtraChromeSwitches, Token: req.Token, AwaitStartSignal: req.AwaitStartSignal,
 		JSCommand: req.JSCommand, OwnBrowser: req.OwnBrowser}, nil
+}
+
+// CheckJob checks a job that arrives from elsewhere (a worker node's NATS subject) as NewJob
+// checks a start call's: its stream id becomes file names, its URL a page, its switches
+// Chromium's.
+func CheckJob(job worker.Job) error {
+	if err := validStreamID(job.StreamID); err != nil {
+		return err
+	}
+	if err := checkURL(job.URL); err != nil {
+		return err
+	}
+	if w, h, err := checkSize(job.Width, job.Height); err != nil {
+		return err
+	} else if w != job.Width || h != job.Height {
+		return fmt.Errorf("size %dx%d: a job states its size", job.Width, job.Height)
+	}
+	formats := make([]string, len(job.Record))
+	for i, f := range job.Record {
+		formats[i] = string(f)
+	}
+	if _, err := parseRecordTypes(strings.Join(formats, ",")); err != nil {
+		return err
+	}
+	for _, target := range job.Endpoints {
+		if u, err := url.Parse(target); err != nil || u.Host == "" {
+			return fmt.Errorf("endpoint %q is not a URL", redact.Text(target))
+		}
+	}
+	_, err := browser.ParseSwitches(job.ChromeSwitches)
+	return err
 }

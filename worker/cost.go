@@ -41,14 +41,26 @@ func newCostModel() *costModel { return &costModel{learnt: map[Kind]Cost{}} }
 // estimate is what a job is expected to cost: its kind's learnt cost, or the prior while none
 // of its kind has been measured.
 func (m *costModel) estimate(job Job) Cost {
-	prior := priorCost(job)
 	m.mu.Lock()
 	c, ok := m.learnt[kindOf(job)]
 	m.mu.Unlock()
-	if !ok {
+	return estimateFrom(job, c, ok)
+}
+
+// Estimate is what job is expected to cost on a node whose learnt costs are learnt
+// (LoadReport.Learnt): what that node's own admission will count, for a caller placing the
+// job on one of several nodes.
+func Estimate(job Job, learnt map[string]Cost) Cost {
+	c, ok := learnt[kindOf(job).String()]
+	return estimateFrom(job, c, ok)
+}
+
+func estimateFrom(job Job, learnt Cost, known bool) Cost {
+	prior := priorCost(job)
+	if !known {
 		return prior
 	}
-	return c.atLeast(Cost{Cores: minLearntShare * prior.Cores, Bytes: int64(minLearntShare * float64(prior.Bytes))})
+	return learnt.atLeast(Cost{Cores: minLearntShare * prior.Cores, Bytes: int64(minLearntShare * float64(prior.Bytes))})
 }
 
 // learn takes one measurement of a running session of kind k.
@@ -229,16 +241,16 @@ func (m *meter) view(streamID string) (SessionFigures, bool) {
 
 // SessionFigures are one session's measured figures.
 type SessionFigures struct {
-	Cost     Cost // smoothed over the last samples, mediapush's own share included
-	Measured bool // Cost holds a measurement
-	Settled  bool // ACTIVE past its ramp-up: Cost is what the session costs from now on
-	FPS      float64
-	FPSKnown bool
+	Cost     Cost    `json:"cost"`     // smoothed over the last samples, mediapush's own share included
+	Measured bool    `json:"measured"` // Cost holds a measurement
+	Settled  bool    `json:"settled"`  // ACTIVE past its ramp-up: Cost is what the session costs from now on
+	FPS      float64 `json:"fps"`
+	FPSKnown bool    `json:"fpsKnown"`
 	// LostPackets counts the RTP packets lost on the way from the browser.
-	LostPackets int64
+	LostPackets int64 `json:"lostPackets"`
 	// AVOffset is how much later the video arrives than the audio, each against the sender's
 	// clock (see ingest.Stats.AVOffset).
-	AVOffset      time.Duration
-	AVOffsetKnown bool
-	Degraded      bool
+	AVOffset      time.Duration `json:"avOffsetNs"`
+	AVOffsetKnown bool          `json:"avOffsetKnown"`
+	Degraded      bool          `json:"degraded"`
 }

@@ -11,8 +11,8 @@ import (
 // Cost is what a session uses, or is expected to use: CPU in cores (1 = one core busy) and
 // memory as proportional set size in bytes.
 type Cost struct {
-	Cores float64
-	Bytes int64
+	Cores float64 `json:"cores"`
+	Bytes int64   `json:"bytes"`
 }
 
 func (c Cost) plus(o Cost) Cost { return Cost{Cores: c.Cores + o.Cores, Bytes: c.Bytes + o.Bytes} }

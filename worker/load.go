@@ -8,30 +8,30 @@ import (
 
 // SessionLoad is one running session's cost and delivered media.
 type SessionLoad struct {
-	StreamID string
-	State    State
-	Kind     string
+	StreamID string `json:"streamId"`
+	State    State  `json:"state"`
+	Kind     string `json:"kind"`
 	// Estimate is what the session was expected to cost when it was admitted.
-	Estimate Cost
+	Estimate Cost `json:"estimate"`
 	SessionFigures
 }
 
 // LoadReport is the node's load at one moment, for metrics and readiness.
 type LoadReport struct {
-	Budget Budget
+	Budget Budget `json:"budget"`
 	// Load is what admission counts: measured costs, and estimates for sessions still
 	// ramping up.
-	Load     Cost
-	Sessions []SessionLoad // by stream id
+	Load     Cost          `json:"load"`
+	Sessions []SessionLoad `json:"sessions"` // by stream id
 	// Refused counts refused starts by cause (every Cause is present).
-	Refused map[string]int64
+	Refused map[string]int64 `json:"refused"`
 	// DegradedReports counts the times a session was reported degraded.
-	DegradedReports int64
+	DegradedReports int64 `json:"degradedReports"`
 	// PoolBrowsers is the number of browsers running or launching for sessions, warm ones
 	// included.
-	PoolBrowsers int
+	PoolBrowsers int `json:"poolBrowsers"`
 	// Learnt is the learnt cost of each kind of session measured so far, by Kind.String().
-	Learnt map[string]Cost
+	Learnt map[string]Cost `json:"learnt"`
 }
 
 // Load reports the node's budget, load and every session's figures.

@@ -23,6 +23,9 @@ type Config struct {
 	// DataDir holds recordings in progress (recording/), finished files (streams/) and the
 	// browsers' profiles (tmp/).
 	DataDir string
+	// StreamsDir is where finished recordings go; default DataDir/streams. A worker on another
+	// machine than its controller writes to a directory both share.
+	StreamsDir string
 	// Ingest receives the browsers' streams.
 	Ingest *ingest.Server
 	// OnEvent receives every change of state of every session, in order per session.
@@ -118,6 +121,9 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
+	if cfg.StreamsDir == "" {
+		cfg.StreamsDir = filepath.Join(cfg.DataDir, "streams")
+	}
 	cfg.setLimitDefaults()
 	switches, err := browser.ParseServerSwitches(cfg.ChromiumSwitches)
 	if err != nil {
@@ -132,8 +138,8 @@ func New(cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	browser.RemoveStale()
-	for _, d := range []string{"tmp", "recording", "streams"} {
-		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o750); err != nil {
+	for _, d := range []string{filepath.Join(cfg.DataDir, "tmp"), filepath.Join(cfg.DataDir, "recording"), cfg.StreamsDir} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, err
 		}
 	}
@@ -161,7 +167,10 @@ func New(cfg Config) (*Worker, error) {
 }
 
 // StreamsDir is where finished recordings go.
-func (w *Worker) StreamsDir() string { return filepath.Join(w.cfg.DataDir, "streams") }
+func (w *Worker) StreamsDir() string { return w.cfg.StreamsDir }
+
+// MaxSessions is the most sessions this worker runs at once; 0 or less: no limit.
+func (w *Worker) MaxSessions() int { return w.cfg.MaxSessions }
 
 // Start runs job and returns once its first video frame has arrived (the session is ACTIVE),
 // or with the reason it could not start. A failed start leaves nothing running.

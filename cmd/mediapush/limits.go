@@ -26,23 +26,34 @@ type limitsFlags struct {
 	degradedAfter, maxAVOffset                           *time.Duration
 }
 
+// limitFlags declares serve's limits: a session's and the server's own.
 func limitFlags(fs *flag.FlagSet) limitsFlags {
+	f := sessionLimitFlags(fs)
+	f.publishers = fs.Int("max-room-publishers", rooms.DefaultMaxPublishers, "most WHIP publishers in one room; 0: no limit")
+	f.viewers = fs.Int("max-viewers", rooms.DefaultMaxViewers, "most WHEP viewers of one stream; 0: no limit")
+	f.webhookEvents = fs.Int("webhook-max-events", 10000,
+		"most webhook events waiting for delivery; past it the oldest is dropped (logged); 0: no limit")
+	f.readTimeout = fs.Duration("http-read-timeout", 30*time.Second, "longest time to read a request, body included")
+	f.idleTimeout = fs.Duration("http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
+	return f
+}
+
+// sessionLimitFlags declares the limits of whatever runs sessions, serve and worker alike:
+// how many, how long, the budget and the quality targets. The server's own stay at their
+// defaults.
+func sessionLimitFlags(fs *flag.FlagSet) limitsFlags {
+	readTimeout, idleTimeout := 30*time.Second, 2*time.Minute
 	return limitsFlags{
+		publishers: new(int), viewers: new(int), webhookEvents: new(int), readTimeout: &readTimeout, idleTimeout: &idleTimeout,
 		sessions: fs.Int("max-sessions", worker.DefaultMaxSessions(),
 			"most media-push sessions at once, room recordings and Dolby mixes included (default: 2 per CPU core); 0: no limit"),
 		length: fs.Duration("max-session-length", worker.DefaultMaxSessionLength,
 			"a session that has recorded this long is stopped and its recording kept; 0: no limit"),
 		restarts: fs.Int("max-restarts", worker.DefaultMaxRestarts,
 			"times a session whose Chromium crashed is started again in a fresh tab, its recording going on as a new part; 0: a crash fails the session"),
-		pushes:     fs.Int("max-pushes", worker.DefaultMaxPushes, "most RTMP/WHIP pushes of one session; 0: no limit"),
-		publishers: fs.Int("max-room-publishers", rooms.DefaultMaxPublishers, "most WHIP publishers in one room; 0: no limit"),
-		viewers:    fs.Int("max-viewers", rooms.DefaultMaxViewers, "most WHEP viewers of one stream; 0: no limit"),
+		pushes: fs.Int("max-pushes", worker.DefaultMaxPushes, "most RTMP/WHIP pushes of one session; 0: no limit"),
 		minFree: fs.String("min-free-disk", humanize.IBytes(worker.DefaultMinFreeDisk),
 			"free space kept on the data directory's disk: starts are refused and running sessions stopped below it (e.g. 500MiB, 2GiB); 0: not checked"),
-		webhookEvents: fs.Int("webhook-max-events", 10000,
-			"most webhook events waiting for delivery; past it the oldest is dropped (logged); 0: no limit"),
-		readTimeout: fs.Duration("http-read-timeout", 30*time.Second, "longest time to read a request, body included"),
-		idleTimeout: fs.Duration("http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open"),
 		cpuBudget: fs.Float64("cpu-budget", worker.DefaultCPUBudget(),
 			"cores the sessions may use together: a start that would take the measured load past it is refused (default: the machine's cores less 10%, at least 0.2); 0: not checked"),
 		memoryBudget: fs.String("memory-budget", humanize.IBytes(uint64(max(worker.DefaultMemoryBudget(), 0))),

@@ -2,6 +2,7 @@
 // own video and audio in over WebRTC and records it.
 //
 //	mediapush serve  [--addr :5080] [--data ./data]     run the service (Ant Media's Media Push REST API)
+//	mediapush worker --nats URL --data DIR --streams DIR  run sessions for a controller elsewhere
 //	mediapush record URL -o FILE [--width --height --duration]   record one page from a terminal
 //	mediapush publish WHIP_URL --color red --tone 440              a synthetic conference participant
 package main
@@ -17,7 +18,8 @@ import (
 const usage = `mediapush records web pages: headless Chromium captures the page's video and audio.
 
 Usage:
-  mediapush serve  [--addr :5080] [--data ./data] [--log-level info]
+  mediapush serve  [--addr :5080] [--data ./data] [--log-level info] [--nats-listen 127.0.0.1:4222 | --nats URL]
+  mediapush worker --nats URL --data DIR --streams DIR [--node-id ID] [--drain-timeout 1h]
   mediapush record URL -o FILE.mp4|FILE.webm [--width 1280] [--height 720] [--duration 0]
   mediapush publish WHIP_URL [--color red] [--tone 440] [--token JWT] [--duration 0]
 
@@ -33,6 +35,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "worker":
+		err = workerNode(os.Args[2:])
 	case "record":
 		err = record(os.Args[2:])
 	case "publish":

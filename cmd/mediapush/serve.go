@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"mediapush/browser"
 	"mediapush/controller"
 )
 
@@ -24,10 +23,8 @@ func serve(args []string) error {
 	addr := fs.String("addr", ":5080", "address of the HTTP API")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without credentials on this address, e.g. 127.0.0.1:9090 "+
 		"(the API's /metrics needs the control API's access)")
-	data := fs.String("data", "./data", "directory for recordings, the catalog and temporary files")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	startTimeout := fs.Duration("start-timeout", 30*time.Second, "longest a start call may take (page load to first frame)")
-	signalTimeout := fs.Duration("start-signal-timeout", 30*time.Second, "longest wait for a page's start signal (awaitStartSignal)")
+	sf := declareSessionFlags(fs)
+	cf := declareClusterFlags(fs)
 	publicIPs := fs.String("public-ip", "", "comma-separated addresses announced to WebRTC peers, for a server behind 1:1 NAT")
 	roomURL := fs.String("room-url", controller.DefaultRoomURL, "page a room recording loads ({base} {app} {roomId} {token} {layout})")
 	baseURL := fs.String("base-url", "", "how this server's browsers reach its pages, the {base} of --room-url (default: the address each request came in on)")
@@ -48,55 +45,23 @@ func serve(args []string) error {
 	fs.Var(&allowedOrigins, "allowed-origin", "web origin (https://app.example.com) whose pages may call the control API from a browser; repeatable or comma-separated")
 	legAge := fs.Duration("individual-retention", 15*24*time.Hour, "delete individual participant audio older than this; negative keeps it")
 	lim := limitFlags(fs)
-	var allow listFlag
-	fs.Var(&allow, "allow-destination", "CIDR, IP address, host name or host:port that pages, pushes and the webhook may reach although "+
-		"it is internal (loopback, private, link-local, metadata); repeatable or comma-separated")
-	var chromiumSwitches []string
-	fs.Func("chromium-switch", "a Chromium switch for every browser, --name or --name=value (repeat the flag for more)", func(v string) error {
-		if _, err := browser.ParseServerSwitches([]string{v}); err != nil {
-			return err
-		}
-		chromiumSwitches = append(chromiumSwitches, v)
-		return nil
-	})
-	sandbox := fs.String("chromium-sandbox", string(browser.SandboxAuto), "run Chromium in its sandbox: auto (where the host allows it), on or off")
-	pool := browser.DefaultPoolSettings
-	fs.IntVar(&pool.Warm, "warm-browsers", pool.Warm, "browsers with room for another session kept running ahead of the starts that need them; 0: launch one when a start needs it")
-	fs.IntVar(&pool.TabsPerBrowser, "tabs-per-browser", pool.TabsPerBrowser, "sessions sharing one browser at most, each in a browser context of its own")
-	fs.IntVar(&pool.SessionsPerBrowser, "sessions-per-browser", pool.SessionsPerBrowser, "sessions one browser serves before it is replaced by a fresh one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	limits, err := lim.limits()
+	cfg, err := sf.config(lim)
 	if err != nil {
 		return err
 	}
+	log, data := cfg.Log, *sf.data
 	// The token secret comes from the environment: a command line is visible to every user.
 	secret := os.Getenv("MEDIAPUSH_TOKEN_SECRET")
 	if secret != "" && len(secret) < 32 {
 		return errors.New("MEDIAPUSH_TOKEN_SECRET must be at least 32 characters")
 	}
-	if err := pool.Validate(); err != nil {
-		return fmt.Errorf("browser pool: %w", err)
-	}
-	sandboxMode, err := browser.ParseSandboxMode(*sandbox)
-	if err != nil {
-		return fmt.Errorf("--chromium-sandbox: %w", err)
-	}
-	log, err := newLogger(*level)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	cfg := controller.Config{DataDir: *data, StartTimeout: *startTimeout, StartSignalTimeout: *signalTimeout,
-		RoomURL: *roomURL, BaseURL: *baseURL, PublicURL: strings.TrimSuffix(*publicURL, "/"), SignedDownloads: *signed,
-		DownloadTTL: *ttl, MixRetention: *mixAge, IndividualRetention: *legAge,
-		APIToken: os.Getenv("MEDIAPUSH_API_TOKEN"), RESTJWTSecret: []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET")),
-		AllowedHosts: allowedHosts, AllowedOrigins: allowedOrigins, ParticipantOrigins: participantOrigins, Log: log, Limits: limits}
-	cfg.Destinations.Allow = allow
-	cfg.ChromiumSwitches, cfg.ChromiumSandbox, cfg.Browsers = chromiumSwitches, sandboxMode, pool
+	cfg.RoomURL, cfg.BaseURL, cfg.PublicURL, cfg.SignedDownloads = *roomURL, *baseURL, strings.TrimSuffix(*publicURL, "/"), *signed
+	cfg.DownloadTTL, cfg.MixRetention, cfg.IndividualRetention = *ttl, *mixAge, *legAge
+	cfg.APIToken, cfg.RESTJWTSecret = os.Getenv("MEDIAPUSH_API_TOKEN"), []byte(os.Getenv("MEDIAPUSH_REST_JWT_SECRET"))
+	cfg.AllowedHosts, cfg.AllowedOrigins, cfg.ParticipantOrigins = allowedHosts, allowedOrigins, participantOrigins
 	cfg.Rooms.TokenSecret = []byte(secret)
 	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(*lim.publishers), offIfZero(*lim.viewers)
 	cfg.Webhook.MaxEvents = offIfZero(*lim.webhookEvents)
@@ -118,6 +83,12 @@ func serve(args []string) error {
 			cfg.Rooms.PublicIPs = append(cfg.Rooms.PublicIPs, strings.TrimSpace(ip))
 		}
 	}
+	cl, err := cf.open(data, log)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	cfg.Cluster = cl.config
 	c, err := controller.Open(cfg)
 	if err != nil {
 		return err
@@ -148,7 +119,7 @@ func serve(args []string) error {
 	if cfg.APIToken != "" || len(cfg.RESTJWTSecret) > 0 {
 		control = "callers with the API token"
 	}
-	log.Info().Str("addr", ln.Addr().String()).Str("data", *data).Bool("streamTokens", secret != "").
+	log.Info().Str("addr", ln.Addr().String()).Str("data", data).Bool("streamTokens", secret != "").Str("cluster", cl.describe()).
 		Str("controlAPI", control).Msg("mediapush serving")
 
 	stop := make(chan os.Signal, 1)

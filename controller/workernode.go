@@ -1,0 +1,78 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"mediapush/cluster"
+	"mediapush/worker"
+)
+
+// WorkerNodeConfig configures a worker node: Config's data directory, timeouts, Chromium,
+// browser pool, limits and destinations, and where it joins the cluster.
+type WorkerNodeConfig struct {
+	Config
+	Conn   *nats.Conn
+	NodeID string
+	// StreamsDir is where finished recordings go: a directory the controller shares (its
+	// DATA/streams). Default DataDir/streams.
+	StreamsDir string
+}
+
+// WorkerNode runs sessions for a controller on another process or machine (mediapush
+// worker): its own ingest, destination proxy, browsers and worker, served over NATS. It has
+// no conference server: live viewing of its sessions is not offered.
+type WorkerNode struct {
+	host *workerHost
+	node *cluster.Node
+}
+
+// OpenWorkerNode starts a worker node. Recordings a previous process left unfinished are
+// saved and announced as their sessions' FAILED events.
+func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
+	policy, err := openPolicy(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: cfg.NodeID, Conn: cfg.Conn, Check: CheckJob, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, onDegraded: node.OnDegraded, streamsDir: cfg.StreamsDir})
+	if err != nil {
+		node.Close(ctx) //nolint:errcheck // it published nothing
+		return nil, err
+	}
+	recs, err := host.worker.Recover(ctx)
+	if err != nil {
+		cfg.Log.Error().Err(err).Msg("some interrupted recordings could not be saved; they stay in the recording directory")
+	}
+	for _, r := range recs {
+		node.OnEvent(worker.Event{StreamID: r.StreamID, State: worker.Failed, At: time.Now(),
+			Reason: "the worker node stopped while the session was running", Recordings: []worker.Recording{r}})
+	}
+	if err := node.Serve(host.worker); err != nil {
+		host.close(ctx) //nolint:errcheck // nothing runs yet
+		node.Close(ctx) //nolint:errcheck // best effort
+		return nil, fmt.Errorf("serving on NATS: %w", err)
+	}
+	return &WorkerNode{host: host, node: node}, nil
+}
+
+// Drain refuses new starts, says so in the node's status and waits up to timeout for the
+// running sessions to be stopped through the API; it reports whether they all were.
+func (w *WorkerNode) Drain(ctx context.Context, timeout time.Duration) bool {
+	return w.node.Drain(ctx, timeout)
+}
+
+// Close stops the sessions still running (their recordings finished whole), sends their
+// events, and closes the browsers, the proxy and the ingest.
+func (w *WorkerNode) Close(ctx context.Context) error {
+	return errors.Join(w.host.close(ctx), w.node.Close(ctx))
+}
