@@ -37,6 +37,12 @@ type DispatcherConfig struct {
 	OnDegraded func(worker.Degradation)
 	// Failover starts the sessions of a lost node again on other nodes (see failover).
 	Failover bool
+	// Salvage, when set, gives what a lost node had recorded of a session, as the names of
+	// parts for the node that takes it over (Job.Continues): see worker.RebuildSpooled.
+	Salvage func(node, streamID string) []string
+	// Abandon, when set, finishes salvaged parts that no node could take over, as recordings
+	// of their own: see worker.FinishContinued.
+	Abandon func(ctx context.Context, parts []string) []worker.Recording
 	// OnStray receives the events of a session moved off a lost node that its old node still
 	// sends (its final event, recordings saved after a crash): their recordings count, their
 	// states do not. Default: dropped.

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -138,18 +140,30 @@ func (d *Dispatcher) checkNodes(ctx context.Context, connectedSince time.Time) {
 	}
 }
 
-// moveSession announces that a lost node's session starts again and starts it elsewhere.
+// moveSession starts a lost node's session again elsewhere, its recording going on after what
+// the lost node had copied of it. The session stays ACTIVE meanwhile: a room recording's other
+// parts (its participants' audio) run on.
 func (d *Dispatcher) moveSession(ctx context.Context, job worker.Job, lost string) {
 	d.log.Warn().Str("node", lost).Str("streamId", job.StreamID).Msg("worker node lost: starting its session again on another node")
-	d.cfg.OnEvent(lost, worker.Event{StreamID: job.StreamID, State: worker.Failed, At: time.Now(),
-		Reason: fmt.Sprintf("worker node %s was lost; the session starts again on another node, as a new part", lost)})
+	if d.cfg.Salvage != nil {
+		job.Continues = append(slices.Clone(job.Continues), d.cfg.Salvage(lost, job.StreamID)...)
+	}
+	d.cfg.OnEvent(lost, worker.Event{StreamID: job.StreamID, State: worker.Active, At: time.Now(),
+		Reason: fmt.Sprintf("worker node %s was lost; the session starts again on another node, as part %d", lost, len(job.Continues)+1)})
 	go func() {
 		err := d.Start(ctx, job)
 		if err == nil {
 			return
 		}
 		d.log.Error().Err(err).Str("streamId", job.StreamID).Msg("the lost node's session could not start again")
-		d.cfg.OnEvent(lost, worker.Event{StreamID: job.StreamID, State: worker.Failed, At: time.Now(),
+		// A node that took the job and failed it has finished its parts already; those no
+		// node took are finished here.
+		var recs []worker.Recording
+		var refused *worker.LimitError
+		if d.cfg.Abandon != nil && errors.As(err, &refused) {
+			recs = d.cfg.Abandon(ctx, job.Continues)
+		}
+		d.cfg.OnEvent(lost, worker.Event{StreamID: job.StreamID, State: worker.Failed, At: time.Now(), Recordings: recs,
 			Reason: fmt.Sprintf("worker node %s was lost and no other node could take the session: %v", lost, err)})
 	}()
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,8 +52,16 @@ func (c *Controller) openRunner(cfg Config) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	spool := filepath.Join(cfg.DataDir, "spool")
+	if err := os.MkdirAll(continuedDir(spool), 0o750); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	hc.continuedDir = continuedDir(spool)
 	d, err := cluster.NewDispatcher(ctx, cluster.DispatcherConfig{Conn: cfg.Cluster.Conn, NodeTimeout: cfg.Cluster.NodeTimeout,
-		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, OnStray: c.svc.onStray, OnDegraded: c.svc.OnDegraded, Failover: true, Log: cfg.Log})
+		OnEvent: func(_ string, ev worker.Event) { c.svc.OnEvent(ev) }, OnStray: c.svc.onStray, OnDegraded: c.svc.OnDegraded, Failover: true,
+		Salvage: func(node, streamID string) []string { return c.salvage(spool, node, streamID) },
+		Abandon: func(ctx context.Context, parts []string) []worker.Recording { return c.abandon(ctx, spool, parts) },
+		Log:     cfg.Log})
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -83,6 +93,26 @@ func (c *Controller) openRunner(cfg Config) error {
 	}
 	c.host, c.node = h, node
 	return nil
+}
+
+// salvage rebuilds what the lost node had copied to the spool of the recording of streamID,
+// for the node that takes the session over.
+func (c *Controller) salvage(spool, node, streamID string) []string {
+	parts, err := worker.RebuildSpooled(nodeSpoolDir(spool, node), continuedDir(spool), []string{streamID})
+	if err != nil {
+		c.log.Error().Err(err).Str("node", node).Str("streamId", streamID).Msg("rebuilding what a lost node recorded")
+	}
+	c.log.Info().Str("node", node).Str("streamId", streamID).Strs("parts", parts[streamID]).Msg("recording of a lost node rebuilt from its spool")
+	return parts[streamID]
+}
+
+// abandon finishes the salvaged parts of a session no node could take over, as recordings.
+func (c *Controller) abandon(ctx context.Context, spool string, parts []string) []worker.Recording {
+	recs, err := worker.FinishContinued(ctx, continuedDir(spool), c.svc.streamsDir, parts)
+	if err != nil {
+		c.log.Error().Err(err).Msg("finishing what a lost node recorded; the rest stays in the spool")
+	}
+	return recs
 }
 
 // closeRunner stops this process's sessions, finishing their recordings, and in cluster mode

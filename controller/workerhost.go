@@ -30,6 +30,12 @@ type hostConfig struct {
 	onDegraded func(worker.Degradation)
 	// streamsDir is where finished files go; "" is DataDir/streams.
 	streamsDir string
+	// spoolDir, when set, is where recordings in progress are copied as they grow (see
+	// worker.Config.SpoolDir).
+	spoolDir string
+	// continuedDir is where the recordings of lost nodes' sessions are rebuilt for the node
+	// that takes them over (worker.Config.ContinuedDir).
+	continuedDir string
 }
 
 func openWorkerHost(cfg Config, hc hostConfig) (*workerHost, error) {
@@ -47,7 +53,7 @@ func openWorkerHost(cfg Config, hc hostConfig) (*workerHost, error) {
 		return nil, fmt.Errorf("destination proxy: %w", err)
 	}
 	h.worker, err = worker.New(worker.Config{
-		DataDir: cfg.DataDir, StreamsDir: hc.streamsDir, Ingest: h.ingest, Hub: hc.hub, OnEvent: hc.onEvent, OnDegraded: hc.onDegraded,
+		DataDir: cfg.DataDir, StreamsDir: hc.streamsDir, SpoolDir: hc.spoolDir, ContinuedDir: hc.continuedDir, Ingest: h.ingest, Hub: hc.hub, OnEvent: hc.onEvent, OnDegraded: hc.onDegraded,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
 		Browsers: cfg.Browsers, Proxy: h.proxy.Addr(), Log: cfg.Log,

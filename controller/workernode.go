@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,28 @@ type WorkerNodeConfig struct {
 	// StreamsDir is where finished recordings go: a directory the controller shares (its
 	// DATA/streams). Default DataDir/streams.
 	StreamsDir string
+	// SpoolRoot is the controller's spool directory, shared like StreamsDir: the node copies
+	// each recording in progress into SpoolRoot/NodeID as it grows, so the controller can
+	// rebuild it if this node is lost. Default: beside the streams directory, "spool".
+	SpoolRoot string
+}
+
+// nodeSpoolDir is where node copies its recordings in progress under root.
+func nodeSpoolDir(root, node string) string { return filepath.Join(root, node) }
+
+// continuedDir is where, under root, the recordings of lost nodes' sessions are rebuilt for
+// the nodes that take them over; no node id starts with a dot.
+func continuedDir(root string) string { return filepath.Join(root, ".continued") }
+
+func (cfg WorkerNodeConfig) spoolRoot() string {
+	if cfg.SpoolRoot != "" {
+		return cfg.SpoolRoot
+	}
+	streams := cfg.StreamsDir
+	if streams == "" {
+		streams = filepath.Join(cfg.DataDir, "streams")
+	}
+	return filepath.Join(filepath.Dir(streams), "spool")
 }
 
 // WorkerNode runs sessions for a controller on another process or machine (mediapush
@@ -44,7 +67,8 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, onDegraded: node.OnDegraded, streamsDir: cfg.StreamsDir})
+	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, onDegraded: node.OnDegraded,
+		streamsDir: cfg.StreamsDir, spoolDir: nodeSpoolDir(cfg.spoolRoot(), cfg.NodeID), continuedDir: continuedDir(cfg.spoolRoot())})
 	if err != nil {
 		node.Close(ctx) //nolint:errcheck // it published nothing
 		return nil, err

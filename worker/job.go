@@ -41,11 +41,12 @@ type Job struct {
 	// AwaitStartSignal starts recording at the page's start signal (console START_RECORDING
 	// or a #conferenceStartedVoxeet element) instead of at its first frame.
 	AwaitStartSignal bool `json:"awaitStartSignal,omitempty"`
-	// Continues are the finished parts of this session's recording that a lost worker made
-	// before this job was started again elsewhere, in the streams store. The session's
-	// recording goes on after them: at the end they are joined with what it records, in
-	// order, each gap marked, into one recording per format.
-	Continues []Recording `json:"continues,omitempty"`
+	// Continues names the parts of this session's recording that a lost worker made before
+	// this job was started again elsewhere: Matroska files rebuilt from its spool, in the
+	// shared directory Config.ContinuedDir, each with its sidecar. The session's recording goes
+	// on after them: at the end they are finished and joined with what it records, in order,
+	// each gap marked, into one recording per format.
+	Continues []string `json:"continues,omitempty"`
 }
 
 // State is where a session is in its life.

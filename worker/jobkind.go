@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	redactText "mediapush/internal/redact"
 	"mediapush/storage"
@@ -70,15 +71,9 @@ func (j Job) Check() error {
 			return fmt.Errorf("%s %q is not valid: use 1 to 128 letters, digits, '-' or '_'", name, v)
 		}
 	}
-	for _, r := range j.Continues {
-		if r.StreamID != j.StreamID {
-			return fmt.Errorf("the part %q it continues is of stream %q, not %q", r.Key, r.StreamID, j.StreamID)
-		}
-		if err := storage.CheckKey(r.Key); err != nil {
-			return fmt.Errorf("the part it continues: %w", err)
-		}
-		if r.Format.Live() {
-			return fmt.Errorf("the part %q it continues is %s, which runs for the whole session on one worker", r.Key, r.Format)
+	for _, name := range j.Continues {
+		if err := storage.CheckKey(name); err != nil || !strings.HasSuffix(name, ".mkv") {
+			return fmt.Errorf("the part %q it continues is not the name of a Matroska file", name)
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,26 +28,26 @@ const (
 	takeOverNote = "its worker was lost"
 )
 
-// takenOver are the parts of a session taken over from a lost worker, as parts of a recording
-// that goes on: a gap marks what was lost, so they are not partial recordings any more.
-func takenOver(recs []Recording) []Recording {
-	out := slices.Clone(recs)
-	for i := range out {
-		out[i].Partial = false
+// continuedPieces opens the parts of job's recording a lost worker made (Job.Continues) as
+// pieces to join in front of what this session records. A part whose sidecar is missing or
+// is another stream's is refused.
+func continuedPieces(dir string, job Job) ([]*recording, error) {
+	var pieces []*recording
+	for _, name := range job.Continues {
+		if dir == "" {
+			return nil, errors.New("this worker has no directory of continued recordings")
+		}
+		src := filepath.Join(dir, name)
+		meta, err := readSidecar(src + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("the part %s it continues: %w", name, err)
+		}
+		if meta.StreamID != job.StreamID {
+			return nil, fmt.Errorf("the part %s it continues is of stream %s", name, meta.StreamID)
+		}
+		pieces = append(pieces, &recording{partial: src, meta: meta})
 	}
-	return out
-}
-
-// continuedParts counts the parts in recs, the finished files of a session's earlier parts:
-// one file per format each.
-func continuedParts(recs []Recording) int {
-	n := map[recorder.Format]int{}
-	most := 0
-	for _, r := range recs {
-		n[r.Format]++
-		most = max(most, n[r.Format])
-	}
-	return most
+	return pieces, nil
 }
 
 // resume starts the session again after its browser died of crash, while it may, and says
@@ -220,10 +219,10 @@ func (s *session) partCounts() (parts, gaps int) {
 // after the parts a lost worker made when this is the first stretch of a session taken over.
 func (s *session) finishStretch(ctx context.Context, rec *recording, partial bool) ([]Recording, error) {
 	s.mu.Lock()
-	pieces, segs := s.pieces, s.continues
-	s.pieces, s.continues = nil, nil
+	pieces, continued := s.pieces, s.continued
+	s.pieces, s.continued = nil, 0
 	s.mu.Unlock()
-	continued := len(segs) > 0
+	var segs []Recording
 	var errs []error
 	for _, p := range pieces {
 		recs, err := p.deliver(ctx, s.w.StreamsDir(), partial)
@@ -235,9 +234,9 @@ func (s *session) finishStretch(ctx context.Context, rec *recording, partial boo
 		segs = append(segs, recs...)
 		errs = append(errs, err)
 	}
-	if len(pieces) > 0 || continued {
+	if len(pieces) > 0 {
 		why := crashNote
-		if continued && len(pieces) == 0 {
+		if continued == len(pieces) {
 			why = takeOverNote
 		}
 		var err error

@@ -169,41 +169,39 @@ func TestJoinSegmentsMakesOneRecording(t *testing.T) {
 	}
 }
 
-func TestTakenOverPartsCountAndAreNotPartial(t *testing.T) {
-	recs := []Recording{
-		{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070000.mp4", Partial: true},
-		{StreamID: "s", Format: recorder.MP3, Key: "s-20261203-070000.mp3", Partial: true},
-		{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070100.mp4", Partial: true},
+func TestContinuedPiecesAreTheJobsOwn(t *testing.T) {
+	dir := t.TempDir()
+	sidecar{StreamID: "s", Formats: []recorder.Format{recorder.MP4}, Base: "s-20261203-070000"}.write(filepath.Join(dir, "s-20261203-070000.mkv.json"))
+	sidecar{StreamID: "t", Formats: []recorder.Format{recorder.MP4}, Base: "t-20261203-070000"}.write(filepath.Join(dir, "t-20261203-070000.mkv.json"))
+	job := Job{StreamID: "s", URL: "http://127.0.0.1/", Width: 640, Height: 360, Continues: []string{"s-20261203-070000.mkv"}}
+	pieces, err := continuedPieces(dir, job)
+	if err != nil || len(pieces) != 1 || pieces[0].meta.Base != "s-20261203-070000" || pieces[0].partial != filepath.Join(dir, job.Continues[0]) {
+		t.Fatalf("pieces %+v, %v", pieces, err)
 	}
-	if n := continuedParts(recs); n != 2 {
-		t.Fatalf("continuedParts = %d, want 2 (two mp4 parts, one mp3)", n)
-	}
-	out := takenOver(recs)
-	for _, r := range out {
-		if r.Partial {
-			t.Fatalf("%s still partial", r.Key)
+	for name, cont := range map[string][]string{
+		"another stream's part": {"t-20261203-070000.mkv"},
+		"a part not there":      {"s-20261203-080000.mkv"},
+	} {
+		job.Continues = cont
+		if _, err := continuedPieces(dir, job); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
-	if !recs[0].Partial {
-		t.Fatal("takenOver changed the job's own parts")
+	if _, err := continuedPieces("", Job{StreamID: "s", Continues: []string{"s-20261203-070000.mkv"}}); err == nil {
+		t.Error("a worker without a directory of continued recordings accepted a part")
 	}
 }
 
-func TestJobContinuesOnlyItsOwnFinishedFiles(t *testing.T) {
-	ok := Job{StreamID: "s", URL: "http://127.0.0.1/", Width: 640, Height: 360,
-		Continues: []Recording{{StreamID: "s", Format: recorder.MP4, Key: "s-20261203-070000.mp4"}}}
+func TestJobContinuesOnlyMatroskaNames(t *testing.T) {
+	ok := Job{StreamID: "s", URL: "http://127.0.0.1/", Width: 640, Height: 360, Continues: []string{"s-20261203-070000.mkv"}}
 	if err := ok.Check(); err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]Recording{
-		"another stream": {StreamID: "t", Format: recorder.MP4, Key: "t-20261203-070000.mp4"},
-		"a path":         {StreamID: "s", Format: recorder.MP4, Key: "../s-20261203-070000.mp4"},
-		"a live format":  {StreamID: "s", Format: recorder.HLS, Key: "s-20261203-070000.m3u8"},
-	} {
+	for _, bad := range []string{"../s-20261203-070000.mkv", "s-20261203-070000.mp4", "a/b.mkv"} {
 		j := ok
-		j.Continues = []Recording{r}
+		j.Continues = []string{bad}
 		if err := j.Check(); err == nil {
-			t.Errorf("%s: a job continuing %+v was accepted", name, r)
+			t.Errorf("a job continuing %q was accepted", bad)
 		}
 	}
 }

@@ -39,9 +39,9 @@ type session struct {
 	// with the one after them; restarts bounds the session's restarts after crashes.
 	pieces   []*recording
 	restarts *restartPolicy
-	// continues are the parts a lost worker recorded before this one took the session over
-	// (Job.Continues), to be joined in front of the first stretch it records.
-	continues []Recording
+	// continued counts the first pieces that are parts a lost worker recorded before this one
+	// took the session over (Job.Continues).
+	continued int
 	// liveEpoch is the wall-clock time of the live outputs' PTS 0: the first tab's media
 	// epoch, which a restarted tab's media is shifted to continue.
 	liveEpoch time.Time
@@ -77,9 +77,8 @@ func newSession(w *Worker, job Job) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{w: w, job: job, began: time.Now(), state: Starting,
 		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
-		sig: newSignals(), partCount: 1 + continuedParts(job.Continues), restarts: newRestartPolicy(w.cfg.MaxRestarts),
-		continues: takenOver(job.Continues),
-		ctx:       ctx, cancel: cancel,
+		sig: newSignals(), partCount: 1 + len(job.Continues), restarts: newRestartPolicy(w.cfg.MaxRestarts),
+		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), endReq: make(chan struct{}), done: make(chan struct{})}
 	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
 	s.outs.maxPushes = w.cfg.MaxPushes

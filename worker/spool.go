@@ -167,15 +167,18 @@ func globQuote(s string) string {
 	return b.String()
 }
 
-// RecoverSpooled rebuilds, from the spool dir, the recordings of streamIDs that a lost machine
-// was making, and finishes them into streamsDir as partial recordings. workDir holds the
-// rebuilt Matroska files while they are finished. The spooled copies are removed once saved.
-func RecoverSpooled(ctx context.Context, spoolDir, workDir, streamsDir string, streamIDs []string) ([]Recording, error) {
+// RebuildSpooled rebuilds, from spoolDir, the recordings of streamIDs that a lost machine was
+// making, as repaired Matroska files with their sidecars in dstDir, and returns their names
+// by stream id, in order. It only joins and repairs, which takes little time whatever the
+// length: the worker that takes a session over finishes them (Job.Continues). The spooled
+// copies are removed once rebuilt.
+func RebuildSpooled(spoolDir, dstDir string, streamIDs []string) (map[string][]string, error) {
 	metas, err := filepath.Glob(filepath.Join(spoolDir, "*.mkv.json"))
 	if err != nil {
 		return nil, err
 	}
-	var recs []Recording
+	slices.Sort(metas) // names carry their start time: oldest first
+	out := map[string][]string{}
 	var errs []error
 	for _, m := range metas {
 		meta, err := readSidecar(m)
@@ -187,29 +190,50 @@ func RecoverSpooled(ctx context.Context, spoolDir, workDir, streamsDir string, s
 			continue
 		}
 		base := strings.TrimSuffix(filepath.Base(m), ".json")
-		saved, err := rebuildSpooled(ctx, spoolDir, workDir, streamsDir, base, meta)
+		name, err := rebuildSpooled(spoolDir, dstDir, base, meta)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", base, err))
 			continue
 		}
 		removeSpooled(spoolDir, base)
-		recs = append(recs, saved...)
+		out[meta.StreamID] = append(out[meta.StreamID], name)
+	}
+	return out, errors.Join(errs...)
+}
+
+// FinishContinued makes the files of rebuilt recordings (names in dir, from RebuildSpooled)
+// in streamsDir as partial recordings: for a session no worker could take over.
+func FinishContinued(ctx context.Context, dir, streamsDir string, names []string) ([]Recording, error) {
+	var recs []Recording
+	var errs []error
+	for _, name := range names {
+		src := filepath.Join(dir, name)
+		meta, err := readSidecar(src + ".json")
+		if err == nil {
+			var saved []Recording
+			saved, err = finishFile(ctx, src, meta, streamsDir, true)
+			recs = append(recs, saved...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
 	}
 	return recs, errors.Join(errs...)
 }
 
-func rebuildSpooled(ctx context.Context, spoolDir, workDir, streamsDir, base string, meta sidecar) ([]Recording, error) {
+// rebuildSpooled joins base's chunks into dstDir and repairs the result; it returns its name.
+func rebuildSpooled(spoolDir, dstDir, base string, meta sidecar) (string, error) {
 	chunks, err := spooledChunks(spoolDir, base)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if len(chunks) == 0 {
-		return nil, errors.New("no media was copied before the machine was lost")
+		return "", errors.New("no media was copied before the machine was lost")
 	}
-	src := freeName(filepath.Join(workDir, base))
+	src := freeName(filepath.Join(dstDir, base))
 	out, err := os.Create(src)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, c := range chunks {
 		if err = appendFile(out, c); err != nil {
@@ -218,20 +242,17 @@ func rebuildSpooled(ctx context.Context, spoolDir, workDir, streamsDir, base str
 	}
 	if err = errors.Join(err, out.Close()); err != nil {
 		os.Remove(src)
-		return nil, err
-	}
-	if err := meta.save(src); err != nil {
-		os.Remove(src)
-		return nil, err
+		return "", err
 	}
 	if err := recorder.Repair(src); err != nil {
 		os.Remove(src)
-		os.Remove(src + ".json")
-		return nil, err
+		return "", err
 	}
-	// A format that cannot be made leaves src and its sidecar in workDir, where the next
-	// start's Recover retries it, as for a local crash.
-	return finishFile(ctx, src, meta, streamsDir, true)
+	if err := meta.save(src); err != nil {
+		os.Remove(src)
+		return "", err
+	}
+	return filepath.Base(src), nil
 }
 
 func appendFile(out *os.File, path string) error {

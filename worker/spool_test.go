@@ -131,7 +131,14 @@ func TestRecoverSpooledRebuildsALostMachinesRecording(t *testing.T) {
 	other := newTestSpool(t, spoolDir, filepath.Join(dir, "other-20261203-070000.mkv"), sidecar{StreamID: "other", Base: "other-20261203-070000"})
 	other.close(false)
 
-	recs, err := RecoverSpooled(context.Background(), spoolDir, workDir, streams, []string{"room1_composite"})
+	rebuilt, err := RebuildSpooled(spoolDir, workDir, []string{"room1_composite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rebuilt) != 1 || len(rebuilt["room1_composite"]) != 1 {
+		t.Fatalf("rebuilt %v, want one part of room1_composite", rebuilt)
+	}
+	recs, err := FinishContinued(context.Background(), workDir, streams, rebuilt["room1_composite"])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,9 +49,12 @@ type Config struct {
 	// node (a node lost is recovered from its own), where each
 	// recording in progress is copied as it grows, every SpoolInterval (default
 	// DefaultSpoolInterval), so that losing this machine loses at most that much of it
-	// (see RecoverSpooled).
+	// (see RebuildSpooled).
 	SpoolDir      string
 	SpoolInterval time.Duration
+	// ContinuedDir is the shared directory where the recordings of a lost node's sessions are
+	// rebuilt (RebuildSpooled) for the node that takes them over (Job.Continues).
+	ContinuedDir string
 
 	// Limits bound what the worker takes on.
 	Limits
@@ -178,10 +181,15 @@ func (w *Worker) Start(ctx context.Context, job Job) error {
 	if err := job.Check(); err != nil {
 		return err
 	}
+	continued, err := continuedPieces(w.cfg.ContinuedDir, job)
+	if err != nil {
+		return err
+	}
 	s, err := w.add(job)
 	if err != nil {
 		return err
 	}
+	s.pieces, s.continued = continued, len(continued)
 	return s.start(ctx)
 }
 

@@ -24,6 +24,7 @@ func workerNode(args []string) error {
 	natsURL := fs.String("nats", "", "the cluster's NATS URL, e.g. nats://10.0.0.5:4222 (token: "+cluster.TokenEnv+")")
 	nodeID := fs.String("node-id", "", "this node's id: letters, digits, '-' and '_' (default: the host name)")
 	streams := fs.String("streams", "", "where finished recordings go: the controller's streams directory, shared (default: DATA/streams)")
+	spool := fs.String("spool", "", "where recordings in progress are copied as they grow, shared with the controller (its DATA/spool), so that a lost node loses at most 2s of them (default: the directory \"spool\" beside --streams)")
 	drainTimeout := fs.Duration("drain-timeout", time.Hour, "on SIGTERM, how long to wait for running sessions to be stopped before stopping them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,7 +53,7 @@ func workerNode(args []string) error {
 		return err
 	}
 	defer conn.Close()
-	node, err := controller.OpenWorkerNode(controller.WorkerNodeConfig{Config: cfg, Conn: conn, NodeID: id, StreamsDir: *streams})
+	node, err := controller.OpenWorkerNode(controller.WorkerNodeConfig{Config: cfg, Conn: conn, NodeID: id, StreamsDir: *streams, SpoolRoot: *spool})
 	if err != nil {
 		return err
 	}
