@@ -97,11 +97,11 @@ type Status struct {
 	At       time.Time `json:"at"`
 }
 
-// withoutSecrets is ev without what must not leave the node: a job's publish token.
+// withoutSecrets is ev without what must not leave the node: its job as Job.Public shows it
+// (no token, no credentials, no stream keys, no script).
 func withoutSecrets(ev worker.Event) worker.Event {
 	if ev.Job != nil {
-		job := *ev.Job
-		job.Token = ""
+		job := ev.Job.Public()
 		ev.Job = &job
 	}
 	return ev

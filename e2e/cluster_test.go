@@ -32,6 +32,12 @@ type clusterProc struct {
 
 func startProc(t *testing.T, bin, name string, args ...string) *clusterProc {
 	t.Helper()
+	return startProcEnv(t, bin, name, nil, args...)
+}
+
+// startProcEnv starts a mediapush process with env added to the test's environment.
+func startProcEnv(t *testing.T, bin, name string, env []string, args ...string) *clusterProc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -40,7 +46,7 @@ func startProc(t *testing.T, bin, name string, args ...string) *clusterProc {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// The token travels in the environment, never on the command line.
-	cmd.Env = append(os.Environ(), "MEDIAPUSH_CLUSTER_TOKEN=e2e-cluster-token-0123456789")
+	cmd.Env = append(append(os.Environ(), "MEDIAPUSH_CLUSTER_TOKEN=e2e-cluster-token-0123456789"), env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +151,44 @@ func (s *service) workerOf(streamID string) string {
 	return b.WorkerID
 }
 
-// TestClusterTwoWorkers runs a controller without sessions of its own and two worker
-// processes that each hold one 640x360 session: starts spread over them, a third is refused
-// with the reason, recordings land in the controller's catalog, and a worker stopped with
-// SIGTERM drains: it takes no new start and exits 0 once its session is stopped.
-func TestClusterTwoWorkers(t *testing.T) {
+// testCluster is a controller process without sessions of its own and two worker processes,
+// w1 and w2, that each hold one session.
+type testCluster struct {
+	s          *service
+	serve      *clusterProc
+	workers    map[string]*clusterProc
+	workerData []string
+	// bin, serveArgs and env start serve again on the same data directory and ports.
+	bin       string
+	serveArgs []string
+	env       []string
+}
+
+// restartServe stops the controller with SIGTERM (its embedded NATS server with it) and
+// starts it again on the same data directory and ports.
+func (c *testCluster) restartServe(t *testing.T) {
+	t.Helper()
+	if code := c.serve.stopWith(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+	c.serve = startProcEnv(t, c.bin, "serve-again", c.env, c.serveArgs...)
+	c.s.awaitHealthy(t)
+}
+
+func (s *service) awaitHealthy(t *testing.T) {
+	until(t, "serve answering", 30*time.Second, func() bool {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+}
+
+// startCluster builds mediapush and starts the cluster; serveArgs and env add to serve's,
+// workerArgs to the workers' (a flag given again takes the later value).
+func startCluster(t *testing.T, serveArgs, workerArgs, env []string) testCluster {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "mediapush")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/mediapush")
 	build.Dir = ".."
@@ -158,32 +197,37 @@ func TestClusterTwoWorkers(t *testing.T) {
 	}
 	ctlData := t.TempDir()
 	httpPort, natsPort := freeLoopbackPort(t), freeLoopbackPort(t)
-	startProc(t, bin, "serve", "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "--data", ctlData,
-		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", natsPort), "--local-sessions=false", "--allow-destination", "127.0.0.0/8")
+	args := append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "--data", ctlData,
+		"--nats-listen", fmt.Sprintf("127.0.0.1:%d", natsPort), "--local-sessions=false", "--allow-destination", "127.0.0.0/8"}, serveArgs...)
+	serve := startProcEnv(t, bin, "serve", env, args...)
 	s := &service{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), data: ctlData}
-	until(t, "serve answering", 30*time.Second, func() bool {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
-	workers := map[string]*clusterProc{}
-	var workerData []string
+	s.awaitHealthy(t)
+	c := testCluster{s: s, serve: serve, workers: map[string]*clusterProc{}, bin: bin, serveArgs: args, env: env}
 	for _, id := range []string{"w1", "w2"} {
 		data := t.TempDir()
-		workerData = append(workerData, data)
-		workers[id] = startProc(t, bin, id, "worker", "--nats", fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
+		c.workerData = append(c.workerData, data)
+		args := []string{"worker", "--nats", fmt.Sprintf("nats://127.0.0.1:%d", natsPort),
 			"--data", data, "--streams", filepath.Join(ctlData, "streams"), "--node-id", id,
 			// One 640x360 session each: counted by sessions, the measured budget left out so
-			// that the other helpers' load on this machine cannot change the outcome.
+			// that other load on this machine cannot change the outcome.
 			"--max-sessions", "1", "--cpu-budget", "0", "--memory-budget", "0", "--warm-browsers", "0",
-			"--allow-destination", "127.0.0.0/8")
+			"--allow-destination", "127.0.0.0/8"}
+		c.workers[id] = startProc(t, bin, id, append(args, workerArgs...)...)
 	}
 	until(t, "both workers heard", 30*time.Second, func() bool {
 		n := s.nodes()
 		return n["w1"].Live && n["w2"].Live
 	})
+	return c
+}
+
+// TestClusterTwoWorkers runs a controller without sessions of its own and two worker
+// processes that each hold one 640x360 session: starts spread over them, a third is refused
+// with the reason, recordings land in the controller's catalog, and a worker stopped with
+// SIGTERM drains: it takes no new start and exits 0 once its session is stopped.
+func TestClusterTwoWorkers(t *testing.T) {
+	c := startCluster(t, nil, nil, nil)
+	s, workers, workerData := c.s, c.workers, c.workerData
 	page := map[string]any{"url": s.page("test-pattern.html"), "width": 640, "height": 360, "recordType": "mp4"}
 
 	for _, id := range []string{"c1", "c2"} {
