@@ -19,9 +19,9 @@ func TestClusterControllerRestartLosesNothing(t *testing.T) {
 		[]string{"MEDIAPUSH_WEBHOOK_SECRET=" + string(hookSecret)})
 	s := c.s
 	page := s.page("test-pattern.html")
-	// The page ends its own recording 10 s after it loads.
+	// The page ends its own recording 15 s after it loads.
 	if r := s.start("ends1", map[string]any{"url": page, "width": 640, "height": 360, "recordType": "mp4",
-		"jsCommand": "setTimeout(function () { console.log('END_RECORDING') }, 10000)"}); !r.Success {
+		"jsCommand": "setTimeout(function () { console.log('END_RECORDING') }, 15000)"}); !r.Success {
 		t.Fatalf("start ends1: %s", r.msg())
 	}
 	if r := s.start("keep1", map[string]any{"url": page, "width": 640, "height": 360, "recordType": "mp4"}); !r.Success {
@@ -34,6 +34,9 @@ func TestClusterControllerRestartLosesNothing(t *testing.T) {
 		t.Fatalf("serve exited with %d", code)
 	}
 	streams := filepath.Join(s.data, "streams")
+	if m, _ := filepath.Glob(filepath.Join(streams, "ends1-*.mp4")); len(m) > 0 {
+		t.Fatal("ends1 ended before the controller went away: nothing waited on NATS")
+	}
 	until(t, "ends1 finished on its node while the controller is away", time.Minute, func() bool {
 		m, _ := filepath.Glob(filepath.Join(streams, "ends1-*.mp4"))
 		return len(m) == 1
