@@ -2,7 +2,9 @@ package controller
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -17,10 +19,10 @@ import (
 // hub stream whatever the application its viewers name.
 const clusterLivePath = "/api/v1/cluster/live/"
 
-// ClusterLiveURL is the URL a worker node pushes the live stream of streamID to, on the
+// ClusterLiveURL is the URL worker node node pushes the live stream of streamID to, on the
 // controller at base (http://host:port).
-func ClusterLiveURL(base, streamID string) string {
-	return strings.TrimSuffix(base, "/") + clusterLivePath + streamID
+func ClusterLiveURL(base, node, streamID string) string {
+	return strings.TrimSuffix(base, "/") + clusterLivePath + streamID + "?node=" + url.QueryEscape(node)
 }
 
 func (c *Controller) clusterLiveRoutes(e *echo.Echo) {
@@ -58,8 +60,18 @@ func (c *Controller) clusterLivePublish(ctx echo.Context) error {
 	if err := validStreamID(id); err != nil {
 		return plainError(ctx, badRequest(err))
 	}
-	if c.dispatcher.NodeOf(id) == "" {
+	node := ctx.QueryParam("node")
+	if err := cluster.ValidNodeID(node); err != nil {
+		return plainError(ctx, badRequest(fmt.Errorf("node: %w", err)))
+	}
+	// Only from the node the session runs on: a moved session's old node, heard from again
+	// before it is told to stop, must not take the stream back from the new one.
+	switch on := c.dispatcher.NodeOf(id); on {
+	case "":
 		return ctx.String(http.StatusNotFound, "no session "+id+" runs on a worker node\n")
+	case node:
+	default:
+		return ctx.String(http.StatusConflict, "session "+id+" runs on worker node "+on+", not "+node+"\n")
 	}
 	offer, err := readOffer(ctx)
 	if err != nil {

@@ -82,9 +82,9 @@ func offerLive(t *testing.T) string {
 	return offer.SDP
 }
 
-func postLive(t *testing.T, srv *httptest.Server, streamID, auth, offer string) (int, string) {
+func postLive(t *testing.T, srv *httptest.Server, node, streamID, auth, offer string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ClusterLiveURL(srv.URL, streamID), strings.NewReader(offer))
+	req, _ := http.NewRequest(http.MethodPost, ClusterLiveURL(srv.URL, node, streamID), strings.NewReader(offer))
 	req.Header.Set("Content-Type", "application/sdp")
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
@@ -110,17 +110,19 @@ func TestClusterLiveRouteAuth(t *testing.T) {
 	c, srv := liveCluster(t, testClusterToken)
 	offer := offerLive(t)
 	for _, tc := range []struct {
-		name, streamID, auth string
-		want                 int
+		name, node, streamID, auth string
+		want                       int
 	}{
-		{"no token", "placed", "", http.StatusUnauthorized},
-		{"not a bearer", "placed", testClusterToken, http.StatusUnauthorized},
-		{"wrong token", "placed", "Bearer " + strings.Repeat("x", len(testClusterToken)), http.StatusUnauthorized},
-		{"a prefix of the token", "placed", "Bearer " + testClusterToken[:8], http.StatusUnauthorized},
-		{"unknown stream", "nowhere", "Bearer " + testClusterToken, http.StatusNotFound},
-		{"invalid stream id", "a%20b", "Bearer " + testClusterToken, http.StatusBadRequest},
+		{"no token", "w1", "placed", "", http.StatusUnauthorized},
+		{"not a bearer", "w1", "placed", testClusterToken, http.StatusUnauthorized},
+		{"wrong token", "w1", "placed", "Bearer " + strings.Repeat("x", len(testClusterToken)), http.StatusUnauthorized},
+		{"a prefix of the token", "w1", "placed", "Bearer " + testClusterToken[:8], http.StatusUnauthorized},
+		{"unknown stream", "w1", "nowhere", "Bearer " + testClusterToken, http.StatusNotFound},
+		{"invalid stream id", "w1", "a%20b", "Bearer " + testClusterToken, http.StatusBadRequest},
+		{"another node", "w2", "placed", "Bearer " + testClusterToken, http.StatusConflict},
+		{"no node", "", "placed", "Bearer " + testClusterToken, http.StatusBadRequest},
 	} {
-		if code, body := postLive(t, srv, tc.streamID, tc.auth, offer); code != tc.want {
+		if code, body := postLive(t, srv, tc.node, tc.streamID, tc.auth, offer); code != tc.want {
 			t.Errorf("%s: HTTP %d %q, want %d", tc.name, code, body, tc.want)
 		} else if strings.Contains(body, testClusterToken) {
 			t.Errorf("%s: the answer quotes the token: %q", tc.name, body)
@@ -129,7 +131,7 @@ func TestClusterLiveRouteAuth(t *testing.T) {
 			t.Fatalf("%s: a refused offer left a stream", tc.name)
 		}
 	}
-	code, body := postLive(t, srv, "placed", "Bearer "+testClusterToken, offer)
+	code, body := postLive(t, srv, "w1", "placed", "Bearer "+testClusterToken, offer)
 	if code != http.StatusCreated || !strings.HasPrefix(body, "v=0") {
 		t.Fatalf("right token, placed stream: HTTP %d %q, want 201 and an SDP answer", code, body)
 	}
@@ -141,7 +143,7 @@ func TestClusterLiveRouteAuth(t *testing.T) {
 
 func TestClusterLiveRouteRefusedWithoutClusterToken(t *testing.T) {
 	_, srv := liveCluster(t, "")
-	if code, _ := postLive(t, srv, "placed", "Bearer ", offerLive(t)); code != http.StatusForbidden {
+	if code, _ := postLive(t, srv, "w1", "placed", "Bearer ", offerLive(t)); code != http.StatusForbidden {
 		t.Errorf("a controller without a cluster token: HTTP %d, want 403", code)
 	}
 }
@@ -150,7 +152,7 @@ func TestClusterLiveRouteRefusedOutsideClusterMode(t *testing.T) {
 	c := openNode(t)
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
-	if code, _ := postLive(t, srv, "placed", "Bearer "+testClusterToken, offerLive(t)); code != http.StatusNotFound {
+	if code, _ := postLive(t, srv, "w1", "placed", "Bearer "+testClusterToken, offerLive(t)); code != http.StatusNotFound {
 		t.Errorf("outside cluster mode: HTTP %d, want 404", code)
 	}
 }
@@ -190,7 +192,7 @@ func TestClusterLiveRelay(t *testing.T) {
 					Payload: []byte{0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a}})
 			}
 		}()
-		push, err := h.PushToOperatorTarget("placed", ClusterLiveURL(srv.URL, "placed"), testClusterToken)
+		push, err := h.PushToOperatorTarget("placed", ClusterLiveURL(srv.URL, "w1", "placed"), testClusterToken)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,15 +24,15 @@ func checkLiveForward(controllerURL, token string) error {
 	return nil
 }
 
-// liveForward sends a session's live stream from hub to the controller at controllerURL;
-// nil when controllerURL is empty.
-func liveForward(hub *rooms.Hub, controllerURL, token string) func(streamID string) (*rooms.Push, error) {
+// liveForward sends a session's live stream from node's hub to the controller at
+// controllerURL; nil when controllerURL is empty.
+func liveForward(hub *rooms.Hub, node, controllerURL, token string) func(streamID string) (*rooms.Push, error) {
 	if controllerURL == "" {
 		return nil
 	}
 	return func(streamID string) (*rooms.Push, error) {
 		// The operator named the controller; the destination policy judges callers' targets.
-		return hub.PushToOperatorTarget(streamID, ClusterLiveURL(controllerURL, streamID), token)
+		return hub.PushToOperatorTarget(streamID, ClusterLiveURL(controllerURL, node, streamID), token)
 	}
 }
 

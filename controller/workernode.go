@@ -90,7 +90,7 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 		hub.Close()
 		return nil, err
 	}
-	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, hub: hub, forward: liveForward(hub, cfg.ControllerURL, cfg.Token), onEvent: node.OnEvent, onDegraded: node.OnDegraded,
+	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, hub: hub, forward: liveForward(hub, cfg.NodeID, cfg.ControllerURL, cfg.Token), onEvent: node.OnEvent, onDegraded: node.OnDegraded,
 		streamsDir: cfg.StreamsDir, spoolDir: nodeSpoolDir(cfg.spoolRoot(), cfg.NodeID), continuedDir: continuedDir(cfg.spoolRoot())})
 	if err != nil {
 		node.Close(ctx) //nolint:errcheck // it published nothing
