@@ -22,19 +22,9 @@ func TestClusterLiveView(t *testing.T) {
 	if node != "w1" && node != "w2" {
 		t.Fatalf("lv1 runs on %q, want a worker node", node)
 	}
-	// The node sends the stream once media flows; until it arrives the controller has none.
-	var v *viewer
-	until(t, "a WHEP viewer of the controller admitted", 30*time.Second, func() bool {
-		var err error
-		v, err = s.tryWHEP(t, "lv1", "")
-		return err == nil
-	})
-	t.Logf("WHEP admitted on the controller %s after the start", time.Since(began).Round(time.Millisecond))
-	until(t, "video frames and audio through the controller", 30*time.Second, func() bool {
-		return v.videoFrames.Load() >= 30 && v.audioPackets.Load() >= 50
-	})
-	t.Logf("viewer of lv1 (on %s): %d video frames, %d audio packets, codec %v",
-		node, v.videoFrames.Load(), v.audioPackets.Load(), v.videoCodecName.Load())
+	v := watchLive(t, s, "lv1", 30*time.Second)
+	t.Logf("viewer of lv1 (on %s) through the controller %s after the start: %d video frames, %d audio packets, codec %v",
+		node, time.Since(began).Round(time.Millisecond), v.videoFrames.Load(), v.audioPackets.Load(), v.videoCodecName.Load())
 
 	var list []struct {
 		StreamID string `json:"streamId"`
@@ -69,4 +59,30 @@ func TestClusterLiveView(t *testing.T) {
 		t.Errorf("WHEP after the stop: %v, want HTTP 404 (not live)", err)
 	}
 	checkClusterVoD(t, s, "lv1")
+}
+
+// watchLive plays streamID through the controller until a viewer gets a second of its video
+// and audio. The node sends the stream once media flows, so until then the controller has
+// none; a stream still listed from a node that was lost sends nothing, so a viewer that gets
+// nothing is replaced by a new one.
+func watchLive(t *testing.T, s *service, streamID string, within time.Duration) *viewer {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		v, err := s.tryWHEP(t, streamID, "")
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		flowing := time.Now().Add(5 * time.Second)
+		for time.Now().Before(flowing) {
+			if v.videoFrames.Load() >= 30 && v.audioPackets.Load() >= 50 {
+				return v
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		v.close(s)
+	}
+	t.Fatalf("no viewer of %s through the controller got its video and audio within %s", streamID, within)
+	return nil
 }
