@@ -29,6 +29,9 @@ type ClusterConfig struct {
 	// NodeTimeout: a node not heard from for this long is lost. Default
 	// cluster.DefaultNodeTimeout.
 	NodeTimeout time.Duration
+	// Token is the cluster's shared token (cluster.TokenEnv): worker nodes present it to send
+	// the live streams of their sessions here. Without it they cannot.
+	Token string
 }
 
 func (cc ClusterConfig) nodeTimeout() time.Duration {

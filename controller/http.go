@@ -30,6 +30,7 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.GET("/readyz", c.ready)
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
+	c.clusterLiveRoutes(e)
 	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
 

@@ -24,8 +24,12 @@ type workerHost struct {
 // hostConfig is what a workerHost takes besides Config.
 type hostConfig struct {
 	policy *destination.Policy
-	// hub makes sessions live streams; nil on a remote worker node (no live viewing there).
-	hub        *rooms.Hub
+	// hub makes sessions live streams, watched here on the controller's node, relayed to the
+	// controller from a worker node.
+	hub *rooms.Hub
+	// forward sends a session's live stream on to the controller (a worker node's); nil
+	// when its sessions are not watched through another process.
+	forward    func(streamID string) (*rooms.Push, error)
 	onEvent    func(worker.Event)
 	onDegraded func(worker.Degradation)
 	// streamsDir is where finished files go; "" is DataDir/streams.
@@ -53,7 +57,7 @@ func openWorkerHost(cfg Config, hc hostConfig) (*workerHost, error) {
 		return nil, fmt.Errorf("destination proxy: %w", err)
 	}
 	h.worker, err = worker.New(worker.Config{
-		DataDir: cfg.DataDir, StreamsDir: hc.streamsDir, SpoolDir: hc.spoolDir, ContinuedDir: hc.continuedDir, Ingest: h.ingest, Hub: hc.hub, OnEvent: hc.onEvent, OnDegraded: hc.onDegraded,
+		DataDir: cfg.DataDir, StreamsDir: hc.streamsDir, SpoolDir: hc.spoolDir, ContinuedDir: hc.continuedDir, Ingest: h.ingest, Hub: hc.hub, Forward: hc.forward, OnEvent: hc.onEvent, OnDegraded: hc.onDegraded,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
 		Browsers: cfg.Browsers, Proxy: h.proxy.Addr(), Log: cfg.Log,

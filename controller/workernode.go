@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"mediapush/cluster"
+	"mediapush/rooms"
 	"mediapush/worker"
 )
 
@@ -26,6 +27,13 @@ type WorkerNodeConfig struct {
 	// each recording in progress into SpoolRoot/NodeID as it grows, so the controller can
 	// rebuild it if this node is lost. Default: beside the streams directory, "spool".
 	SpoolRoot string
+	// ControllerURL is where the controller's HTTP server is reached from this node
+	// (http://host:port). When set, the live stream of each session is sent there (WHIP,
+	// authenticated by Token) so that viewers watch it through the controller; without it
+	// the node's sessions cannot be watched live.
+	ControllerURL string
+	// Token is the cluster's shared token (cluster.TokenEnv); ControllerURL needs it.
+	Token string
 }
 
 // nodeSpoolDir is where node copies its recordings in progress under root.
@@ -47,17 +55,31 @@ func (cfg WorkerNodeConfig) spoolRoot() string {
 }
 
 // WorkerNode runs sessions for a controller on another process or machine (mediapush
-// worker): its own ingest, destination proxy, browsers and worker, served over NATS. It has
-// no conference server: live viewing of its sessions is not offered.
+// worker): its own ingest, destination proxy, browsers and worker, served over NATS. Its
+// conference server serves no one directly: it holds the sessions' live streams, which go on
+// to the controller (ControllerURL) and to the sessions' WHIP endpoints.
 type WorkerNode struct {
 	host *workerHost
+	hub  *rooms.Hub
 	node *cluster.Node
 }
 
 // OpenWorkerNode starts a worker node. Recordings a previous process left unfinished are
 // saved and announced as their sessions' FAILED events.
 func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
+	if err := checkLiveForward(cfg.ControllerURL, cfg.Token); err != nil {
+		return nil, err
+	}
+	if cfg.ControllerURL == "" {
+		cfg.Log.Info().Msg("no --controller-url: the sessions of this node cannot be watched live through the controller")
+	}
 	policy, err := openPolicy(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	roomsCfg := cfg.Rooms
+	roomsCfg.Dial, roomsCfg.Log = policy.DialContext, cfg.Log
+	hub, err := rooms.New(roomsCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +87,14 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 	defer cancel()
 	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: cfg.NodeID, Conn: cfg.Conn, Check: CheckJob, Log: cfg.Log})
 	if err != nil {
+		hub.Close()
 		return nil, err
 	}
-	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, onEvent: node.OnEvent, onDegraded: node.OnDegraded,
+	host, err := openWorkerHost(cfg.Config, hostConfig{policy: policy, hub: hub, forward: liveForward(hub, cfg.NodeID, cfg.ControllerURL, cfg.Token), onEvent: node.OnEvent, onDegraded: node.OnDegraded,
 		streamsDir: cfg.StreamsDir, spoolDir: nodeSpoolDir(cfg.spoolRoot(), cfg.NodeID), continuedDir: continuedDir(cfg.spoolRoot())})
 	if err != nil {
 		node.Close(ctx) //nolint:errcheck // it published nothing
+		hub.Close()
 		return nil, err
 	}
 	recs, err := host.worker.Recover(ctx)
@@ -84,9 +108,10 @@ func OpenWorkerNode(cfg WorkerNodeConfig) (*WorkerNode, error) {
 	if err := node.Serve(host.worker); err != nil {
 		host.close(ctx) //nolint:errcheck // nothing runs yet
 		node.Close(ctx) //nolint:errcheck // best effort
+		hub.Close()
 		return nil, fmt.Errorf("serving on NATS: %w", err)
 	}
-	return &WorkerNode{host: host, node: node}, nil
+	return &WorkerNode{host: host, hub: hub, node: node}, nil
 }
 
 // Drain refuses new starts, says so in the node's status and waits up to timeout for the
@@ -98,5 +123,7 @@ func (w *WorkerNode) Drain(ctx context.Context, timeout time.Duration) bool {
 // Close stops the sessions still running (their recordings finished whole), sends their
 // events, and closes the browsers, the proxy and the ingest.
 func (w *WorkerNode) Close(ctx context.Context) error {
-	return errors.Join(w.host.close(ctx), w.node.Close(ctx))
+	err := errors.Join(w.host.close(ctx), w.node.Close(ctx))
+	w.hub.Close()
+	return err
 }

@@ -52,7 +52,11 @@ func TestClusterLostWorkerContinuesTheRecording(t *testing.T) {
 	if p := s.parts(id); p.Parts != 2 || p.Gaps != 1 {
 		t.Errorf("the broadcast while on %s: %+v; want part 2 of 2, one gap", other, p)
 	}
-	time.Sleep(6 * time.Second) // the second part
+	// Watched through the controller, the session is the other worker's stream now.
+	watcher := watchLive(t, s, id, 30*time.Second)
+	t.Logf("%s watched through the controller %s after the kill: %d video frames from %s",
+		id, time.Since(killedAt).Round(time.Millisecond), watcher.videoFrames.Load(), other)
+	time.Sleep(max(0, 6*time.Second-time.Since(backAt))) // the second part
 	wall := time.Since(began)
 	if r := s.stop(id); !r.Success {
 		t.Fatalf("stop: %s", r.msg())

@@ -211,7 +211,9 @@ func startCluster(t *testing.T, serveArgs, workerArgs, env []string) testCluster
 			// One 640x360 session each: counted by sessions, the measured budget left out so
 			// that other load on this machine cannot change the outcome.
 			"--max-sessions", "1", "--cpu-budget", "0", "--memory-budget", "0", "--warm-browsers", "0",
-			"--allow-destination", "127.0.0.0/8"}
+			"--allow-destination", "127.0.0.0/8",
+			// Where the sessions' live streams go, to be watched through the controller.
+			"--controller-url", s.base}
 		c.workers[id] = startProc(t, bin, id, append(args, workerArgs...)...)
 	}
 	until(t, "both workers heard", 30*time.Second, func() bool {

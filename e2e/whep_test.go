@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,16 +18,37 @@ type viewer struct {
 	videoFrames    atomic.Int64 // RTP marker bits: one per video frame
 	audioPackets   atomic.Int64
 	videoCodecName atomic.Value
+	// ended is closed when the connection is lost: disconnected, failed or closed.
+	ended chan struct{}
 }
 
 // whep plays streamID from the service like any WHEP client.
 func (s *service) whep(t *testing.T, streamID, token string) *viewer {
 	t.Helper()
+	v, err := s.tryWHEP(t, streamID, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// tryWHEP plays streamID like whep; a refused offer is an error.
+func (s *service) tryWHEP(t *testing.T, streamID, token string) (*viewer, error) {
+	t.Helper()
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &viewer{pc: pc}
+	v := &viewer{pc: pc, ended: make(chan struct{})}
+	var once atomic.Bool
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			if once.CompareAndSwap(false, true) {
+				close(v.ended)
+			}
+		}
+	})
 	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			t.Fatal(err)
@@ -69,14 +91,14 @@ func (s *service) whep(t *testing.T, streamID, token string) *viewer {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		pc.Close()
-		t.Fatalf("WHEP %s: HTTP %d %s", streamID, resp.StatusCode, body)
+		return nil, fmt.Errorf("WHEP %s: HTTP %d %s", streamID, resp.StatusCode, body)
 	}
 	v.resource = resp.Header.Get("Location")
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.close(s) })
-	return v
+	return v, nil
 }
 
 func (v *viewer) close(s *service) {

@@ -4,6 +4,8 @@ import "github.com/pion/rtp"
 
 // Watcher hears of WHIP publications that begin and end. A publication begins once its tracks
 // are known (from its first packets): Stream.localTracks is complete when a watcher hears of it.
+// A media-push session's stream relayed from a worker node is not a participant's publication:
+// watchers do not hear of it, as they do not of one recorded in this process.
 type Watcher func(info StreamInfo, started bool)
 
 // Watch adds a watcher. It is called outside the hub's locks, and must not block for long.
@@ -14,6 +16,9 @@ func (h *Hub) Watch(w Watcher) {
 }
 
 func (h *Hub) notify(info StreamInfo, started bool) {
+	if info.Kind != KindWHIP {
+		return
+	}
 	h.mu.Lock()
 	watchers := h.watchers
 	h.mu.Unlock()

@@ -98,6 +98,12 @@ func New(cfg Config) (*Hub, error) {
 // Add registers a stream. Its media comes through the forwarders of Stream.AddTrack;
 // keyframe, when set, asks its source for a keyframe (a new viewer needs one to start).
 func (h *Hub) Add(info StreamInfo, keyframe func()) (*Stream, error) {
+	return h.add(info, keyframe, false)
+}
+
+// add registers a stream; published says it comes from a WHIP publisher, whose tracks are
+// known from its first packets, and whose media may stop without a goodbye.
+func (h *Hub) add(info StreamInfo, keyframe func(), published bool) (*Stream, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -116,11 +122,10 @@ func (h *Hub) Add(info StreamInfo, keyframe func()) (*Stream, error) {
 		}
 	}
 	info.Since = time.Now()
-	s := &Stream{hub: h, info: info, keyframe: keyframe, viewers: map[*viewer]struct{}{},
+	s := &Stream{hub: h, info: info, keyframe: keyframe, published: published, viewers: map[*viewer]struct{}{},
 		ready: make(chan struct{}), done: make(chan struct{})}
-	if info.Kind != KindWHIP {
-		// Its tracks are added by the caller before any viewer can come; watchers hear only
-		// of WHIP publications.
+	if !published {
+		// Its tracks are added by the caller before any viewer can come.
 		close(s.ready)
 	}
 	s.lastPacket.Store(info.Since.UnixNano())
@@ -159,7 +164,7 @@ func (h *Hub) Participants(room string) []StreamInfo {
 	h.mu.Unlock()
 	out := make([]StreamInfo, 0, len(in))
 	for _, s := range in {
-		if s.info.Kind != KindWHIP || s.isAnnounced() {
+		if !s.published || s.isAnnounced() {
 			out = append(out, s.Info())
 		}
 	}
@@ -192,8 +197,8 @@ func (h *Hub) roomLocked(room string) bool {
 	return false
 }
 
-// watch drops publishers whose media stopped: a browser tab closed without a DELETE keeps
-// its ICE session alive for half a minute.
+// watch drops publishers whose media stopped: a browser tab closed without a DELETE (or a
+// worker node lost) keeps its ICE session alive for half a minute.
 func (h *Hub) watch() {
 	defer h.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -207,7 +212,7 @@ func (h *Hub) watch() {
 		h.mu.Lock()
 		var silent []*Stream
 		for _, s := range h.streams {
-			if s.info.Kind == KindWHIP && time.Since(s.LastPacket()) > h.cfg.NoMediaTimeout {
+			if s.published && time.Since(s.LastPacket()) > h.cfg.NoMediaTimeout {
 				silent = append(silent, s)
 			}
 		}

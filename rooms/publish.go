@@ -22,6 +22,14 @@ type PublishOptions struct {
 	// OnDataChannel, when set, receives the data channels the publisher opens (Ant Media's
 	// SDK opens one to talk to its room).
 	OnDataChannel func(*webrtc.DataChannel)
+	// Kind is the stream's kind: KindWHIP (the default) for a participant, KindMediaPush for
+	// a media-push session's stream that the worker node running it relays here. Watchers
+	// hear only of KindWHIP publications.
+	Kind Kind
+	// Replace ends a publication of the same id and kind first, rather than refusing the new
+	// one: a session that moved to another node is published again from there while its old
+	// node's publication may not have timed out yet.
+	Replace bool
 }
 
 // announceWait bounds the wait for the other kinds a publisher offered once its first track
@@ -50,8 +58,14 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 	if sending == 0 {
 		return "", "", fmt.Errorf("%w: it sends neither audio nor video (every section is recvonly or inactive)", ErrBadOffer)
 	}
-	s, err := h.Add(StreamInfo{ID: id, Kind: KindWHIP, Room: opts.Room, Name: opts.Name,
-		ScreenShare: opts.ScreenShare, Presenter: opts.Presenter}, nil)
+	if opts.Kind == "" {
+		opts.Kind = KindWHIP
+	}
+	if opts.Replace {
+		h.endPublication(id, opts.Kind)
+	}
+	s, err := h.add(StreamInfo{ID: id, Kind: opts.Kind, Room: opts.Room, Name: opts.Name,
+		ScreenShare: opts.ScreenShare, Presenter: opts.Presenter}, nil, true)
 	if err != nil {
 		return "", "", err
 	}
@@ -68,12 +82,19 @@ func (h *Hub) Publish(id string, opts PublishOptions, offer string) (answer, ses
 	return answer, session, nil
 }
 
+// endPublication ends the publication of stream id if it is one of kind.
+func (h *Hub) endPublication(id string, kind Kind) {
+	if s, ok := h.Stream(id); ok && s.published && s.info.Kind == kind {
+		s.Close("a new publication of the stream replaces it")
+	}
+}
+
 // Unpublish ends the publication whose WHIP session is session.
 func (h *Hub) Unpublish(id, session string) error {
 	s, ok := h.Stream(id)
 	if ok {
 		s.mu.Lock()
-		ok = s.info.Kind == KindWHIP && subtle.ConstantTimeCompare([]byte(session), []byte(s.session)) == 1
+		ok = s.published && subtle.ConstantTimeCompare([]byte(session), []byte(s.session)) == 1
 		s.mu.Unlock()
 	}
 	if !ok {

@@ -47,7 +47,20 @@ func CheckWHIP(target string) (*url.URL, error) {
 }
 
 // Push starts pushing stream id to a WHIP endpoint; token, when set, is sent as a Bearer token.
+// It connects through Config.Dial, the destination policy.
 func (h *Hub) Push(id, target, token string) (*Push, error) {
+	return h.push(id, target, token, h.cfg.Dial)
+}
+
+// PushToOperatorTarget pushes stream id like Push, to a server the operator configured rather
+// than one a caller named (a worker node's controller): it connects directly, as the
+// destination policy, which judges callers' targets, may well refuse the cluster's own
+// private addresses.
+func (h *Hub) PushToOperatorTarget(id, target, token string) (*Push, error) {
+	return h.push(id, target, token, nil)
+}
+
+func (h *Hub) push(id, target, token string, dial func(ctx context.Context, network, address string) (net.Conn, error)) (*Push, error) {
 	u, err := CheckWHIP(target)
 	if err != nil {
 		return nil, err
@@ -56,7 +69,7 @@ func (h *Hub) Push(id, target, token string) (*Push, error) {
 	if !ok {
 		return nil, fmt.Errorf("stream %s is not live: %w", id, ErrNotFound)
 	}
-	p := &Push{h: h, s: s, target: u, token: token, client: h.pushClient(),
+	p := &Push{h: h, s: s, target: u, token: token, client: pushClient(dial),
 		status: PushStatus{State: "connecting"}, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p, nil
@@ -65,8 +78,7 @@ func (h *Hub) Push(id, target, token string) (*Push, error) {
 // pushClient is the HTTP client of one push. It follows no redirect: the target is the
 // destination the caller named and the policy judged, and a 3xx is an error like any other
 // non-201 answer.
-func (h *Hub) pushClient() *http.Client {
-	dial := h.cfg.Dial
+func pushClient(dial func(ctx context.Context, network, address string) (net.Conn, error)) *http.Client {
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 	}

@@ -45,6 +45,9 @@ type Stream struct {
 	hub        *Hub
 	keyframe   func()
 	lastPacket atomic.Int64 // unix nanoseconds
+	// published: the stream comes from a WHIP publisher (a participant, or a worker node's
+	// session relayed to the controller), not from this process.
+	published bool
 
 	mu        sync.Mutex
 	info      StreamInfo

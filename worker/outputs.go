@@ -36,6 +36,9 @@ type liveOutputs struct {
 	whip func(target, token string) (*rooms.Push, error)
 	// maxPushes is the most pushes at once; ≤ 0 is no limit.
 	maxPushes int
+	// forward, when set, starts the push of the live stream to the controller (a worker
+	// node's session): none of the endpoints, not counted, ended with the session.
+	forward func() (*rooms.Push, error)
 
 	mu       sync.Mutex
 	video    media.Track
@@ -46,6 +49,8 @@ type liveOutputs struct {
 	hlsStart time.Time
 	pushes   map[string]*push
 	order    []string
+	// forwarded is the push to the controller, once media flows.
+	forwarded *rooms.Push
 }
 
 type push struct {
@@ -108,6 +113,12 @@ func (l *liveOutputs) start(video media.Track, audio *media.Track, dir, hlsName 
 	for _, id := range l.order {
 		if err := l.begin(l.pushes[id]); err != nil {
 			l.log.Error().Err(err).Str("endpoint", id).Msg("the push cannot start")
+		}
+	}
+	if l.forward != nil {
+		var err error
+		if l.forwarded, err = l.forward(); err != nil {
+			l.log.Error().Err(err).Msg("the live stream cannot be sent to the controller: it cannot be watched there")
 		}
 	}
 }
@@ -226,11 +237,14 @@ func (l *liveOutputs) WriteAudio(s media.Sample) error {
 func (l *liveOutputs) close(ctx context.Context, streamID, dir string, partial bool) (*Recording, error) {
 	l.mu.Lock()
 	hls, name, began := l.hls, l.hlsName, l.hlsStart
-	pushes := l.pushes
-	l.hls, l.pushes, l.order = nil, map[string]*push{}, nil
+	pushes, forwarded := l.pushes, l.forwarded
+	l.hls, l.pushes, l.order, l.forwarded = nil, map[string]*push{}, nil, nil
 	l.mu.Unlock()
 	for _, p := range pushes {
 		p.close(ctx) // a push's failure is in its status; the session goes on ending
+	}
+	if forwarded != nil {
+		forwarded.Close()
 	}
 	if hls == nil {
 		return nil, nil

@@ -86,6 +86,9 @@ func newSession(w *Worker, job Job) *session {
 		s.outs.whip = func(target, token string) (*rooms.Push, error) {
 			return w.cfg.Hub.Push(job.StreamID, target, token)
 		}
+		if w.cfg.Forward != nil {
+			s.outs.forward = func() (*rooms.Push, error) { return w.cfg.Forward(job.StreamID) }
+		}
 	}
 	s.rec = &recordingSwitch{formats: fileFormats(job.Record)}
 	if len(s.rec.formats) > 0 && !job.AwaitStartSignal {

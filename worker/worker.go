@@ -42,6 +42,10 @@ type Config struct {
 	StartSignalTimeout time.Duration
 	// Hub, when set, makes each session a live stream that viewers can play while it records.
 	Hub *rooms.Hub
+	// Forward, when set with Hub, sends each session's live stream on once media flows: a
+	// worker node's to its controller, where viewers play it. It is not one of the session's
+	// endpoints and not counted against MaxPushes; it ends with the session.
+	Forward func(streamID string) (*rooms.Push, error)
 	// ChromiumPath overrides the Chromium binary.
 	ChromiumPath string
 

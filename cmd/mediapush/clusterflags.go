@@ -74,7 +74,7 @@ func (f *clusterFlags) open(data string, log zerolog.Logger) (*clusterSetup, err
 		return nil, err
 	}
 	s.conn = conn
-	s.config = controller.ClusterConfig{Conn: conn, NodeID: *f.nodeID, NoLocalSessions: !*f.local, NodeTimeout: *f.nodeTimeout}
+	s.config = controller.ClusterConfig{Conn: conn, NodeID: *f.nodeID, NoLocalSessions: !*f.local, NodeTimeout: *f.nodeTimeout, Token: token}
 	return s, nil
 }
 

@@ -19,7 +19,7 @@ const usage = `mediapush records web pages: headless Chromium captures the page'
 
 Usage:
   mediapush serve  [--addr :5080] [--data ./data] [--log-level info] [--nats-listen 127.0.0.1:4222 | --nats URL]
-  mediapush worker --nats URL --data DIR --streams DIR [--node-id ID] [--drain-timeout 1h]
+  mediapush worker --nats URL --data DIR --streams DIR [--node-id ID] [--controller-url URL] [--drain-timeout 1h]
   mediapush record URL -o FILE.mp4|FILE.webm [--width 1280] [--height 720] [--duration 0]
   mediapush publish WHIP_URL [--color red] [--tone 440] [--token JWT] [--duration 0]
 

@@ -25,6 +25,8 @@ func workerNode(args []string) error {
 	nodeID := fs.String("node-id", "", "this node's id: letters, digits, '-' and '_' (default: the host name)")
 	streams := fs.String("streams", "", "where finished recordings go: the controller's streams directory, shared (default: DATA/streams)")
 	spool := fs.String("spool", "", "where recordings in progress are copied as they grow, shared with the controller (its DATA/spool), so that a lost node loses at most 2s of them (default: the directory \"spool\" beside --streams)")
+	controllerURL := fs.String("controller-url", "", "the controller's HTTP address as this node reaches it, e.g. http://10.0.0.5:5080: "+
+		"the live stream of each session goes there, to be watched through the controller (WHEP); needs "+cluster.TokenEnv)
 	drainTimeout := fs.Duration("drain-timeout", time.Hour, "on SIGTERM, how long to wait for running sessions to be stopped before stopping them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,12 +50,15 @@ func workerNode(args []string) error {
 	}
 	log := cfg.Log.With().Str("node", id).Logger()
 	cfg.Log = log
-	conn, err := cluster.Connect(*natsURL, os.Getenv(cluster.TokenEnv), "mediapush-worker-"+id, log)
+	// From the environment only: a flag's value shows in ps, a URL's in logs.
+	token := os.Getenv(cluster.TokenEnv)
+	conn, err := cluster.Connect(*natsURL, token, "mediapush-worker-"+id, log)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	node, err := controller.OpenWorkerNode(controller.WorkerNodeConfig{Config: cfg, Conn: conn, NodeID: id, StreamsDir: *streams, SpoolRoot: *spool})
+	node, err := controller.OpenWorkerNode(controller.WorkerNodeConfig{Config: cfg, Conn: conn, NodeID: id, StreamsDir: *streams, SpoolRoot: *spool,
+		ControllerURL: *controllerURL, Token: token})
 	if err != nil {
 		return err
 	}
