@@ -125,10 +125,12 @@ func (sp *spooler) close(finished bool) {
 	removeSpooled(sp.dir, sp.base)
 }
 
-// removeSpooled deletes the sidecar and chunks of the recording base from the spool dir.
+// removeSpooled deletes the sidecar and chunks of the recording base from the spool dir, and
+// the temporary file of a chunk a lost machine was writing when it died.
 func removeSpooled(dir, base string) {
 	chunks, _ := spooledChunks(dir, base)
-	for _, c := range chunks {
+	unfinished, _ := filepath.Glob(filepath.Join(dir, "."+globQuote(base)+".*"))
+	for _, c := range append(chunks, unfinished...) {
 		os.Remove(c)
 	}
 	os.Remove(filepath.Join(dir, base+".json"))

@@ -130,6 +130,8 @@ func TestRecoverSpooledRebuildsALostMachinesRecording(t *testing.T) {
 	// Another session's spool is not touched.
 	other := newTestSpool(t, spoolDir, filepath.Join(dir, "other-20261203-070000.mkv"), sidecar{StreamID: "other", Base: "other-20261203-070000"})
 	other.close(false)
+	// The machine died writing a chunk: its temporary file is left.
+	os.WriteFile(filepath.Join(spoolDir, "."+base+".mkv.000003.chunk.123456"), []byte("half"), 0o640) //nolint:errcheck // checked below
 
 	rebuilt, err := RebuildSpooled(spoolDir, workDir, []string{"room1_composite"})
 	if err != nil {
@@ -153,6 +155,8 @@ func TestRecoverSpooledRebuildsALostMachinesRecording(t *testing.T) {
 		t.Fatalf("recovered file has streams %q, want h264 and aac", p)
 	}
 	left, _ := filepath.Glob(filepath.Join(spoolDir, base+"*"))
+	hidden, _ := filepath.Glob(filepath.Join(spoolDir, "."+base+"*"))
+	left = append(left, hidden...)
 	if len(left) != 0 {
 		t.Fatalf("the spooled copy is kept after it was saved: %v", left)
 	}
