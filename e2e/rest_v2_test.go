@@ -53,6 +53,12 @@ func TestRESTv2AsAntMediaServesIt(t *testing.T) {
 		code, b := get("drift-copy")
 		return code == http.StatusOK && b.Status == "broadcasting"
 	})
+	// The receiving side lists the stream once it answered the offer; the push says running
+	// once its own connection is up, a moment later.
+	waitFor(t, "the endpoint running", 10*time.Second, func() bool {
+		_, b := get(id)
+		return len(b.EndPointList) == 1 && b.EndPointList[0].Status == "running"
+	})
 	if _, b := get(id); len(b.EndPointList) != 1 || b.EndPointList[0].ID != eid || b.EndPointList[0].Status != "running" {
 		t.Errorf("the endpoint once live: %+v", b.EndPointList)
 	}
