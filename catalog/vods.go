@@ -36,6 +36,15 @@ type VoD struct {
 	// empty for other recordings. Not part of Ant Media's VoD.
 	Conference string `json:"-"`
 	MixID      string `json:"-"`
+	// Timeline gives the URLs of a room recording's timeline: its events as JSON and its
+	// chapters as WebVTT. Filled in by the API from Info, not stored as such.
+	Timeline *VoDTimeline `json:"timeline,omitempty"`
+}
+
+// VoDTimeline is where a room recording's timeline files are downloaded.
+type VoDTimeline struct {
+	JSON   string `json:"json"`
+	WebVTT string `json:"webvtt"`
 }
 
 // AddVoD stores v.

@@ -191,6 +191,7 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log, policy: policy,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
+	c.svc.timelines = newTimelines(c.hub, cfg.Now)
 	c.signalling = newSignalling(cfg, c.svc, c.hub)
 	// SDK participants (Circle) learn isRecording from broadcastObject notifications.
 	c.svc.OnRoomRecordingChanged(c.signalling.NotifyBroadcastChanged)

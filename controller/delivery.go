@@ -267,8 +267,9 @@ func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
 	return u, err == nil
 }
 
-// vodOfFile is the VoD file a served file belongs to: an HLS segment's playlist, else itself.
-func (s *Service) vodOfFile(file string) string { return recname.PlaylistOf(file) }
+// vodOfFile is the VoD file a served file belongs to: a timeline's recording, an HLS
+// segment's playlist, else itself.
+func (s *Service) vodOfFile(file string) string { return recname.RecordingOf(file) }
 
 // maxPlaylist bounds an HLS playlist read back from S3: a day of 2 s segments is ~2 MB.
 const maxPlaylist = 16 << 20

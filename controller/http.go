@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"mediapush/catalog"
 	"mediapush/layouts"
 )
 
@@ -191,6 +192,7 @@ func (c *Controller) listVoDs(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
+	c.svc.WithTimelines(ctx.Param("app"), list)
 	return ctx.JSON(http.StatusOK, list)
 }
 
@@ -199,7 +201,9 @@ func (c *Controller) getVoD(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
-	return ctx.JSON(http.StatusOK, v)
+	one := []catalog.VoD{v}
+	c.svc.WithTimelines(ctx.Param("app"), one)
+	return ctx.JSON(http.StatusOK, one[0])
 }
 
 func (c *Controller) deleteVoD(ctx echo.Context) error {
