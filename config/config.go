@@ -9,6 +9,12 @@
 // line is visible to every user of the machine. A cmd tag ("serve" or "worker") keeps a
 // field's flag off the other command. mediapush.yml beside this file documents every setting
 // with its default, and a test holds it equal to Defaults().
+//
+// To add a setting: add a field with its koanf tag to the struct of its section (a flag tag
+// only to keep an older flag's name), its default to Defaults() (the package's own Default*
+// constant where it has one), and one commented line to mediapush.yml; a range check, if it
+// needs one, to validate.go. Its environment variable, flag, help text, printing and tests
+// follow from these.
 package config
 
 import (

@@ -287,10 +287,27 @@ func TestErrorsNameTheSettingAsWritten(t *testing.T) {
 		}
 	}
 
-	// Every problem is reported at once.
-	_, err := loader(t, "", "", []string{"MEDIAPUSH_LIMITS_MAX_PUSHES=-1", "MEDIAPUSH_LIMITS_MAX_VIEWERS=x"}, "--max-restarts=-1").Load()
-	if err == nil || !strings.Contains(err.Error(), "limits.maxPushes") && strings.Contains(err.Error(), "limits.maxViewers") {
-		t.Errorf("two problems: %v", err)
+	// Every problem is reported at once: the values that cannot be read, else the values
+	// that make no sense.
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want []string
+	}{
+		{[]string{"MEDIAPUSH_ROOMS_MAX_VIEWERS=x"}, []string{"--max-restarts=y"}, []string{"rooms.maxViewers", "limits.maxRestarts"}},
+		{[]string{"MEDIAPUSH_LIMITS_MAX_PUSHES=-1"}, []string{"--max-restarts=-1"}, []string{"limits.maxPushes", "limits.maxRestarts"}},
+	} {
+		_, err := loader(t, "", "", c.env, c.args...).Load()
+		for _, want := range c.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v %v: %v, want %s named", c.env, c.args, err, want)
+			}
+		}
+	}
+
+	// A worker leaves serve's settings unchecked: it may share serve's file without its secrets.
+	if _, err := loader(t, "worker", "webhook:\n  url: https://hooks.example.com/in\n", nil, "--nats", "nats://127.0.0.1:4222").Load(); err != nil {
+		t.Errorf("worker with serve's webhook: %v", err)
 	}
 }
 
@@ -368,4 +385,24 @@ func TestFlagsOfEachCommand(t *testing.T) {
 	if serve["streams"] {
 		t.Error("serve has --streams")
 	}
+}
+
+// TestEveryFieldIsASetting catches a field added without its koanf tag, which no source
+// would reach.
+func TestEveryFieldIsASetting(t *testing.T) {
+	var check func(t reflect.Type, path string)
+	check = func(typ reflect.Type, path string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := f.Tag.Get("koanf")
+			if name == "" {
+				t.Errorf("%s.%s has no koanf tag", path, f.Name)
+				continue
+			}
+			if !isLeaf(f.Type) {
+				check(f.Type, path+"."+name)
+			}
+		}
+	}
+	check(reflect.TypeFor[Config](), "Config")
 }

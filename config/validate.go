@@ -99,12 +99,14 @@ func validate(cfg *Config, command string, origins map[string]string) error {
 		c.byAddr[s.value(cfg).Addr().Pointer()] = s
 	}
 	c.common()
-	c.serve()
 	switch command {
 	case "serve":
+		c.serve()
 		c.serveCluster()
 	case "worker":
 		c.worker()
+	default:
+		c.serve()
 	}
 	return errors.Join(c.errs...)
 }
@@ -175,8 +177,8 @@ func (c *checker) common() {
 	}
 }
 
-// serve checks the settings only serve uses; they hold their defaults in a worker's
-// configuration unless a file or the environment set them, and are checked all the same.
+// serve checks the settings only serve uses. A worker leaves them unchecked: it may share a
+// file with serve, without serve's secrets in its environment.
 func (c *checker) serve() {
 	cfg := c.cfg
 	h := &cfg.HTTP
