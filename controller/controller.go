@@ -152,10 +152,10 @@ func Open(cfg Config) (*Controller, error) {
 		cfg.DownloadTTL = DefaultDownloadTTL
 	}
 	if cfg.MixRetention == 0 {
-		cfg.MixRetention = 180 * 24 * time.Hour
+		cfg.MixRetention = DefaultMixRetention
 	}
 	if cfg.IndividualRetention == 0 {
-		cfg.IndividualRetention = 15 * 24 * time.Hour
+		cfg.IndividualRetention = DefaultIndividualRetention
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
