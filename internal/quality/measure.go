@@ -65,12 +65,14 @@ func Measure(ctx context.Context, path string, r Report) (Report, error) {
 			}
 		}
 	}
-	d, err := detect(ctx, path, p, p.start+p.duration)
+	d, err := detect(ctx, path, p)
 	if err != nil {
 		return r, err
 	}
 	r.BlackSpans = shift(d.black, p.start, p.duration)
-	r.FrozenSpans = shift(subtract(d.frozen, d.black), p.start, p.duration)
+	// A black picture is still too; it is reported once, as black. What is left of a freeze
+	// must be long enough on its own.
+	r.FrozenSpans = atLeast(shift(subtract(d.frozen, d.black), p.start, p.duration), MinSpan)
 	r.SilentSpans = shift(d.silent, p.start, p.duration)
 	if p.audio == nil && p.duration > 0 {
 		r.SilentSpans = []Span{{Start: 0, End: round3(p.duration)}} // nothing to hear at all
@@ -105,6 +107,13 @@ func (p probed) streamDuration(s *stream) float64 {
 		return d
 	}
 	return p.duration
+}
+
+// streamEnd is where a stream stating its own start and duration ends, in the file's time.
+func (p probed) streamEnd(s *stream) (float64, bool) {
+	start, ok1 := parseFloat(s.StartTime)
+	d, ok2 := parseFloat(s.Duration)
+	return start + d, ok1 && ok2 && d > 0
 }
 
 func probe(ctx context.Context, path string) (probed, error) {
@@ -145,7 +154,7 @@ func probe(ctx context.Context, path string) (probed, error) {
 
 // detect runs the decoding pass: blackdetect and freezedetect on the picture thinned to
 // sampleFPS and sampleWidth, silencedetect on the sound, everything discarded (-f null).
-func detect(ctx context.Context, path string, p probed, end float64) (detected, error) {
+func detect(ctx context.Context, path string, p probed) (detected, error) {
 	var graph []string
 	args := []string{"-nostdin", "-hide_banner", "-nostats", "-v", "info", "-threads", "1", "-i", path}
 	if p.video != nil {
@@ -169,7 +178,14 @@ func detect(ctx context.Context, path string, p probed, end float64) (detected, 
 	if err := runLowered(ctx, cmd); err != nil {
 		return detected{}, fmt.Errorf("ffmpeg: %w: %s", err, tail(log.String()))
 	}
-	return parseDetect(log.String(), end), nil
+	// A span open at the end lasts to the end of its stream: for the picture, its last frame's.
+	d := parseDetect(log.String(), p.start+p.duration)
+	if p.video != nil && len(d.frozen) > 0 {
+		if end, ok := p.streamEnd(p.video); ok && d.frozen[len(d.frozen)-1].End > end {
+			d.frozen[len(d.frozen)-1].End = max(end, d.frozen[len(d.frozen)-1].Start)
+		}
+	}
+	return d, nil
 }
 
 func secondsArg(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }

@@ -106,3 +106,14 @@ func subtract(a, b []Span) []Span {
 	}
 	return out
 }
+
+// atLeast keeps the spans lasting min or longer.
+func atLeast(spans []Span, shortest time.Duration) []Span {
+	out := []Span{}
+	for _, s := range spans {
+		if s.Duration() >= shortest {
+			out = append(out, s)
+		}
+	}
+	return out
+}
