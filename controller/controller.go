@@ -80,6 +80,8 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
 	Limits Limits
+	// Quality says how finished recordings are measured and when one is suspect.
+	Quality QualityConfig
 	// Cluster, when its Conn is set, places sessions on worker nodes over NATS.
 	Cluster ClusterConfig
 	// Destinations says where the node may connect on a caller's behalf: pages and all they
@@ -209,6 +211,10 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.svc.streamsDir, c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
+	if !cfg.Quality.Off {
+		c.svc.measurer = newMeasurer(c.svc, cfg.Quality, cfg.Log)
+		c.svc.measurer.resume(context.Background()) // before recovery lists recordings of its own
+	}
 	c.recover(cfg)
 	c.legs.Recover(context.Background())
 
@@ -287,6 +293,10 @@ func (c *Controller) Close(ctx context.Context) error {
 	close(c.closing)
 	errs := []error{c.closeRunner(ctx)}
 	c.legs.Close(ctx)
+	if c.svc.measurer != nil {
+		// Before the uploads and the webhook outbox stop: measuring ends in a delivery.
+		c.svc.measurer.close(ctx)
+	}
 	c.stopBackground()
 	c.background.Wait()
 	c.signalling.Close()

@@ -50,13 +50,15 @@ type Service struct {
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	delivery   delivery
-	policy     *destination.Policy // where sessions and pushes may connect; nil judges nothing
-	now        func() time.Time    // the clock recordings are dated by (and retention reads)
-	log        zerolog.Logger
-	roomHooks  roomHooks
-	pending    pendingPushes // endpoints added before their session
-	vodIDs     vodIDs        // the VoD ids the recording toggle handed out
-	timelines  *timelines    // what happens in the rooms being recorded
+	// measurer measures finished recordings before they are delivered; nil when they are not.
+	measurer  *measurer
+	policy    *destination.Policy // where sessions and pushes may connect; nil judges nothing
+	now       func() time.Time    // the clock recordings are dated by (and retention reads)
+	log       zerolog.Logger
+	roomHooks roomHooks
+	pending   pendingPushes // endpoints added before their session
+	vodIDs    vodIDs        // the VoD ids the recording toggle handed out
+	timelines *timelines    // what happens in the rooms being recorded
 }
 
 // Error is a failure the caller can act on; Code is the HTTP status that fits it.
@@ -238,11 +240,12 @@ func (s *Service) addLeg(l legs.Leg) {
 		StartTime: l.Joined.UnixMilli(), Duration: l.Duration.Milliseconds(), FileSize: l.Size,
 		Format: string(recorder.MP3), Kind: "individual", Storage: "local", Info: string(info),
 	}
+	s.listPending(&v, legReport(l))
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("participant", l.StreamID).Msg("catalog: adding the participant's audio failed")
 		return
 	}
-	s.deliver(ctx, v, []string{name})
+	s.measureThenDeliver(ctx, v, []string{name})
 }
 
 func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
@@ -263,7 +266,8 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
 	}
-	if b, err := s.cat.GetBroadcast(ctx, rec.StreamID); err == nil && b.MixID != "" {
+	b, bErr := s.cat.GetBroadcast(ctx, rec.StreamID)
+	if bErr == nil && b.MixID != "" {
 		v.Conference, v.MixID = b.Conference, b.MixID
 	}
 	files := s.vodFiles(rec)
@@ -277,11 +281,12 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		// Uploaded before the recording's own files: the VoD counts as stored with the last.
 		files = append([]string{events, chapters}, files...)
 	}
+	s.listPending(&v, pendingReport(rec, b, bErr == nil))
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
 		return
 	}
-	s.deliver(ctx, v, files)
+	s.measureThenDeliver(ctx, v, files)
 	s.log.Info().Str("streamId", rec.StreamID).Str("vodId", v.VodID).Str("file", name).
 		Dur("duration", rec.Duration).Int64("size", rec.Size).Bool("partial", rec.Partial).Msg("recording saved")
 }
