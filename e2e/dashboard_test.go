@@ -64,10 +64,24 @@ func TestDashboard(t *testing.T) {
 	if got := d.text(card + " .title"); got != v.VodName {
 		t.Errorf("the recording's card is titled %q, want %q", got, v.VodName)
 	}
-	d.run(chromedp.Click(chromedp.CSS(card+" button.primary")))
+	d.run(chromedp.Click(chromedp.CSS(card + " button.primary")))
 	d.waitJS(fmt.Sprintf(`(() => { const v = document.querySelector('%s video.player');
 		return !!v && v.videoWidth === 640 && v.videoHeight === 360 && v.currentTime > 1; })()`, card),
 		"the recording playing 640x360 in the page", 30*time.Second)
+	// A measured recording shows its quality badge, problems and timeline, read from the VoD
+	// as the catalog gives it: the page's fetch is wrapped to add them, markup included.
+	d.eval(qualityFetchJS)
+	d.waitJS(fmt.Sprintf(`document.querySelector('%s .badge.bad')?.textContent === "suspect"`, card),
+		"the suspect badge", 15*time.Second)
+	if got := d.eval(fmt.Sprintf(`[...document.querySelectorAll('%s .problems li')].map(li => li.textContent).join(" | ")`, card)); got != `<img src=x onerror=alert(1)> froze for 2.1 s at 0:03 | no sound from 0:01 to 0:02` {
+		t.Errorf("the problems read %q", got)
+	}
+	if n := d.eval(`String(document.querySelectorAll('#vods img').length)`); n != "0" {
+		t.Errorf("a problem's text became markup: %s <img> elements", n)
+	}
+	if got := d.text(card + " .timeline"); got != "Timeline:JSONWebVTT" {
+		t.Errorf("the timeline links read %q", got)
+	}
 	d.shoot("recordings")
 
 	// Rooms: the participant with its tracks, its name shown as the text it is.
@@ -95,11 +109,11 @@ func TestDashboard(t *testing.T) {
 	d.viewport(1440, 900)
 	d.open("#recordings")
 	d.waitJS(fmt.Sprintf(`!!document.querySelector('%s')`, card), "the recording listed", 15*time.Second)
-	d.run(chromedp.Click(chromedp.CSS(card+" button.danger")))
+	d.run(chromedp.Click(chromedp.CSS(card + " button.danger")))
 	if got := d.text(card + " button.danger"); got != "Really delete?" {
 		t.Errorf("after one click the delete button reads %q", got)
 	}
-	d.run(chromedp.Click(chromedp.CSS(card+" button.danger")))
+	d.run(chromedp.Click(chromedp.CSS(card + " button.danger")))
 	d.waitJS(fmt.Sprintf(`!document.querySelector('%s')`, card), "the deleted recording to leave the list", 15*time.Second)
 	for _, left := range s.vods() {
 		if left.StreamID == "dash1" {
@@ -225,6 +239,24 @@ func (d *dashboard) frameDigest(selector string) string {
 	d.t.Helper()
 	return d.eval(fmt.Sprintf(`(%s)(document.querySelector(%q))`, digestJS, selector))
 }
+
+// qualityFetchJS makes the page see every recording as measured and suspect, with a timeline.
+const qualityFetchJS = `(() => {
+  const plain = window.fetch;
+  window.fetch = async (url, opts) => {
+    const res = await plain(url, opts);
+    if (!String(url).includes("/rest/v2/vods/list/")) return res;
+    const list = await res.json();
+    for (const v of list) {
+      v.quality = "suspect";
+      v.qualityReport = { problems: ["<img src=x onerror=alert(1)> froze for 2.1 s at 0:03", "no sound from 0:01 to 0:02"],
+        width: 640, height: 360, requestedWidth: 640, requestedHeight: 360, fps: 29.7, requestedFps: 30, avOffsetMs: 12 };
+      v.timeline = { json: "streams/x.timeline.json", webvtt: "streams/x.vtt" };
+    }
+    return new Response(JSON.stringify(list), { status: 200, headers: { "Content-Type": "application/json" } });
+  };
+  return "wrapped";
+})()`
 
 // layoutJS lists what a person would see as broken: the page scrolling sideways, text or
 // controls reaching past the viewport's sides, text overlapping other text or a control.

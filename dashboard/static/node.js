@@ -71,6 +71,8 @@ function update(el, n) {
   setText(x.f.sessions.value, n.maxSessions ? `${running} of ${n.maxSessions}` : String(running));
   setText(x.f.browsers.value, load.poolBrowsers >= 0 ? String(load.poolBrowsers) : "–");
   setText(x.f.degraded.value, String(load.degradedReports || 0));
+  // A node that reports in is heard from every few seconds: when matters once it stops.
+  x.f.seen.el.hidden = n.live;
   setText(x.f.seen.value, n.lastSeen ? fmt.date(Date.parse(n.lastSeen)) : "–");
   const refused = Object.entries(load.refused || {}).sort();
   clear(x.refused);

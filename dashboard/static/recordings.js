@@ -192,7 +192,8 @@ function renderTimeline(box, v) {
 
 // saveAuthed downloads a file of this server's that may need the API token.
 async function saveAuthed(url, name) {
-  const res = await fetch(url, { headers: authHeaders() });
+  const own = new URL(url, location.href).origin === location.origin;
+  const res = await fetch(url, { headers: own ? authHeaders() : {} });
   if (!res.ok) return;
   const blob = URL.createObjectURL(await res.blob());
   const a = h("a", { href: blob, download: name, hidden: true });
