@@ -101,6 +101,17 @@ func TestDashboard(t *testing.T) {
 		return !!v && v.videoWidth > 0 && v.currentTime > 0.5; })()`, "the participant playing", 30*time.Second)
 	d.shoot("rooms")
 
+	// Recording the room, in the speaker layout, and stopping it.
+	d.viewport(1440, 900)
+	d.run(chromedp.SetValue(chromedp.CSS(`#rooms [data-key="lobby"] .fields select`), "speaker"),
+		chromedp.Click(chromedp.CSS(`#rooms [data-key="lobby"] button.primary`)))
+	d.waitJS(`document.querySelector('#rooms [data-key="lobby"] .badge')?.textContent === "recording"`,
+		"the room shown recording", time.Minute)
+	s.waitState("lobby_composite", "ACTIVE", time.Minute)
+	d.run(chromedp.Click(chromedp.CSS(`#rooms [data-key="lobby"] button.danger`)))
+	d.waitJS(`document.querySelector('#rooms [data-key="lobby"] .badge')?.textContent === "not recorded"`,
+		"the room's recording stopped", time.Minute)
+
 	d.open("#node")
 	d.waitJS(`document.getElementById("ready").textContent !== ""`, "the node's readiness", 15*time.Second)
 	d.shoot("node")
@@ -265,8 +276,10 @@ const layoutJS = `(() => {
   const sw = document.scrollingElement.scrollWidth;
   if (sw > vw) problems.push("the page is " + sw + " px wide in a " + vw + " px viewport");
   const shown = (el) => el.checkVisibility({ visibilityProperty: true }) && !el.closest("dialog:not([open]), option");
+  // An open modal dialog is all a person can see and use; the page under it is inert.
+  const root = document.querySelector("dialog[open]") || document.body;
   const boxes = [];
-  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let n; (n = walk.nextNode());) {
     const text = n.textContent.trim();
     if (!text || !shown(n.parentElement)) continue;
@@ -274,7 +287,7 @@ const layoutJS = `(() => {
     r.selectNodeContents(n);
     for (const rect of r.getClientRects()) if (rect.width > 0 && rect.height > 0) boxes.push({ rect, node: n, what: JSON.stringify(text.slice(0, 40)) });
   }
-  for (const el of document.querySelectorAll("input, select, button, video, audio, textarea")) {
+  for (const el of root.querySelectorAll("input, select, button, video, audio, textarea")) {
     if (!shown(el)) continue;
     const rect = el.getBoundingClientRect();
     if (rect.width > 0 && rect.height > 0) boxes.push({ rect, node: el, what: el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + JSON.stringify(el.textContent.trim().slice(0, 30)) });
@@ -317,5 +330,25 @@ func (d *dashboard) shoot(name string) {
 		if err := os.WriteFile(file, png, 0o644); err != nil {
 			d.t.Fatal(err)
 		}
+	}
+}
+
+// TestDashboardAsksForToken opens the dashboard of a node with an API token: the page asks
+// for it once, then loads with it, and keeps it out of the address.
+func TestDashboardAsksForToken(t *testing.T) {
+	const token = "dashboard-test-token"
+	s := startService(t, func(c *controller.Config) { c.APIToken = token })
+	d := openDashboard(t, s)
+	d.viewport(390, 844)
+	d.waitJS(`document.getElementById("token-dialog").open`, "the token dialog", 15*time.Second)
+	d.shoot("token")
+	d.run(chromedp.SetValue(chromedp.CSS("#token-input"), "wrong"), chromedp.Click(chromedp.CSS("#token-form button")))
+	d.waitJS(`document.getElementById("token-dialog").open && document.getElementById("token-error").textContent === "That token was refused."`,
+		"the wrong token refused", 15*time.Second)
+	d.run(chromedp.SetValue(chromedp.CSS("#token-input"), token), chromedp.Click(chromedp.CSS("#token-form button")))
+	d.waitJS(`document.body.dataset.loaded === "sessions" && !document.getElementById("token-dialog").open`,
+		"the sessions view loaded with the token", 15*time.Second)
+	if u := d.eval(`location.href`); strings.Contains(u, token) {
+		t.Errorf("the token is in the address: %s", u)
 	}
 }
