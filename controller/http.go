@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"mediapush/catalog"
+	"mediapush/dashboard"
 	"mediapush/layouts"
 )
 
@@ -31,6 +32,12 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.GET("/readyz", c.ready)
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
+	e.GET("/api/v1/rooms", c.listRooms, c.control)
+	e.GET("/api/v1/vods/:vodId/url", c.vodURL, c.control)
+	e.GET("/api/v1/streams/:streamId/play-token", c.playToken, c.control)
+	// The dashboard's page holds no data: what it shows comes through the control routes.
+	e.GET("/", echo.WrapHandler(dashboard.Handler()))
+	e.GET("/dashboard/*", echo.WrapHandler(dashboard.Handler()))
 	c.clusterLiveRoutes(e)
 	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
