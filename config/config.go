@@ -23,6 +23,8 @@ import (
 	"mediapush/browser"
 	"mediapush/cluster"
 	"mediapush/controller"
+	"mediapush/ingest"
+	"mediapush/output"
 	"mediapush/rooms"
 	"mediapush/storage"
 	"mediapush/webhook"
@@ -40,9 +42,12 @@ type Config struct {
 	Webhook      Webhook      `koanf:"webhook" cmd:"serve"`
 	Rooms        Rooms        `koanf:"rooms" cmd:"serve"`
 	Sessions     Sessions     `koanf:"sessions"`
+	Capture      Capture      `koanf:"capture"`
+	HLS          HLS          `koanf:"hls"`
 	Browser      Browser      `koanf:"browser"`
 	Destinations Destinations `koanf:"destinations"`
 	Limits       Limits       `koanf:"limits"`
+	Quality      Quality      `koanf:"quality" cmd:"serve"`
 	Cluster      Cluster      `koanf:"cluster"`
 	Worker       Worker       `koanf:"worker" cmd:"worker"`
 }
@@ -124,6 +129,19 @@ type Sessions struct {
 	NoMediaTimeout     time.Duration `koanf:"noMediaTimeout" flag:"no-media-timeout"`
 }
 
+// Capture is how a session captures its page: the frames a second and the bitrates the
+// browser encodes at.
+type Capture struct {
+	FrameRate    int     `koanf:"frameRate"`
+	VideoBitrate AutoInt `koanf:"videoBitrate"`
+	AudioBitrate int     `koanf:"audioBitrate"`
+}
+
+// HLS is how HLS recordings are cut.
+type HLS struct {
+	Segment time.Duration `koanf:"segment"`
+}
+
 // Browser is Chromium and how sessions share it.
 type Browser struct {
 	ChromiumPath       string   `koanf:"chromiumPath" flag:"chromium-path"`
@@ -151,6 +169,18 @@ type Limits struct {
 	MinFPS           float64       `koanf:"minFps" flag:"min-fps"`
 	MaxAVOffset      time.Duration `koanf:"maxAvOffset" flag:"max-av-offset"`
 	DegradedAfter    time.Duration `koanf:"degradedAfter" flag:"degraded-after"`
+}
+
+// Quality is how finished recordings are measured and when one is suspect; 0 turns a check
+// off.
+type Quality struct {
+	Off                  bool          `koanf:"off"`
+	MaxBlack             time.Duration `koanf:"maxBlack"`
+	MaxFrozen            time.Duration `koanf:"maxFrozen"`
+	MaxSilence           time.Duration `koanf:"maxSilence"`
+	MinFPSRatio          float64       `koanf:"minFpsRatio"`
+	MaxAVOffset          time.Duration `koanf:"maxAvOffset"`
+	MaxDurationShortfall time.Duration `koanf:"maxDurationShortfall"`
 }
 
 // Cluster places sessions on worker nodes over NATS.
@@ -188,6 +218,8 @@ func Defaults() Config {
 			MaxPublishers: rooms.DefaultMaxPublishers, MaxViewers: rooms.DefaultMaxViewers},
 		Sessions: Sessions{StartTimeout: worker.DefaultStartTimeout, StartSignalTimeout: worker.DefaultStartSignalTimeout,
 			NoMediaTimeout: worker.DefaultNoMediaTimeout},
+		Capture: Capture{FrameRate: worker.DefaultCaptureFPS, VideoBitrate: AutoInt{Auto: true}, AudioBitrate: ingest.DefaultOpusBitrate},
+		HLS:     HLS{Segment: output.DefaultHLSSegment},
 		Browser: Browser{Switches: []string{}, Sandbox: string(browser.SandboxAuto), Warm: browser.DefaultPoolSettings.Warm,
 			TabsPerBrowser: browser.DefaultPoolSettings.TabsPerBrowser, SessionsPerBrowser: browser.DefaultPoolSettings.SessionsPerBrowser},
 		Destinations: Destinations{Allow: []string{}},
@@ -195,6 +227,9 @@ func Defaults() Config {
 			MaxRestarts: worker.DefaultMaxRestarts, MaxPushes: worker.DefaultMaxPushes, MinFreeDisk: worker.DefaultMinFreeDisk,
 			CPUBudget: AutoFloat{Auto: true}, MemoryBudget: AutoSize{Auto: true}, MinFPS: worker.DefaultMinFPS,
 			MaxAVOffset: worker.DefaultMaxAVOffset, DegradedAfter: worker.DefaultDegradedAfter},
+		Quality: Quality{MaxBlack: controller.DefaultMaxBlack, MaxFrozen: controller.DefaultMaxFrozen, MaxSilence: controller.DefaultMaxSilence,
+			MinFPSRatio: controller.DefaultMinFPSRatio, MaxAVOffset: controller.DefaultMaxAVOffset,
+			MaxDurationShortfall: controller.DefaultMaxDurationShortfall},
 		Cluster: Cluster{LocalSessions: true, NodeTimeout: cluster.DefaultNodeTimeout},
 		Worker:  Worker{DrainTimeout: time.Hour},
 	}

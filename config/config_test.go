@@ -276,6 +276,20 @@ func TestErrorsNameTheSettingAsWritten(t *testing.T) {
 			want: "s3.endpoint (--s3-endpoint or MEDIAPUSH_S3_ENDPOINT) is required: s3.endpoint and s3.bucket go together"},
 		{name: "local sessions", command: "serve", args: []string{"--local-sessions=false"},
 			want: "cluster.localSessions (--local-sessions): false: without sessions of its own serve needs worker nodes"},
+		{name: "frame rate", args: []string{"--capture-frame-rate", "120"},
+			want: "capture.frameRate (--capture-frame-rate): 120: frames a second, 1 to 60"},
+		{name: "video bitrate", env: []string{"MEDIAPUSH_CAPTURE_VIDEO_BITRATE=5000"},
+			want: "capture.videoBitrate (MEDIAPUSH_CAPTURE_VIDEO_BITRATE): 5000: bits a second, 100000 to 50000000, or auto"},
+		{name: "audio bitrate", file: "capture:\n  audioBitrate: 1000000\n",
+			want: "capture.audioBitrate (FILE): 1000000: bits a second, 6000 to 510000"},
+		{name: "hls segment", args: []string{"--hls-segment", "30s"},
+			want: "hls.segment (--hls-segment): 30s: a length of 1s to 10s"},
+		{name: "min fps above the frame rate", args: []string{"--capture-frame-rate", "15", "--min-fps", "29"},
+			want: "limits.minFps (--min-fps): 29: more than capture.frameRate (15): every session would be degraded"},
+		{name: "quality duration", command: "serve", args: []string{"--quality-max-black", "-1s"},
+			want: "quality.maxBlack (--quality-max-black): -1s: 0 (not checked) or more"},
+		{name: "quality ratio", command: "serve", env: []string{"MEDIAPUSH_QUALITY_MIN_FPS_RATIO=1.5"},
+			want: "quality.minFpsRatio (MEDIAPUSH_QUALITY_MIN_FPS_RATIO): 1.5: a share of capture.frameRate, 0 (not checked) to 1"},
 		{name: "a default is named bare", command: "worker", file: "worker:\n  drainTimeout: 0s\n",
 			want: "worker.drainTimeout (FILE): 0s: a duration more than 0"},
 	} {
@@ -303,6 +317,12 @@ func TestErrorsNameTheSettingAsWritten(t *testing.T) {
 				t.Errorf("%v %v: %v, want %s named", c.env, c.args, err, want)
 			}
 		}
+	}
+
+	// A slower capture keeps limits.minFps's default: the worker scales it (worker.Capture).
+	if cfg, err := loader(t, "", "", nil, "--capture-frame-rate", "15", "--hls-segment", "4s").Load(); err != nil ||
+		cfg.Capture.FrameRate != 15 || cfg.HLS.Segment != 4*time.Second {
+		t.Errorf("15 fps, 4 s segments: %+v %+v, %v", cfg.Capture, cfg.HLS, err)
 	}
 
 	// A worker leaves serve's settings unchecked: it may share serve's file without its secrets.
@@ -372,12 +392,13 @@ func TestFlagsOfEachCommand(t *testing.T) {
 			t.Errorf("serve has no --%s", name)
 		}
 	}
-	for _, name := range []string{"nats", "data", "streams", "spool", "controller-url", "drain-timeout", "node-id", "max-sessions", "warm-browsers", "config"} {
+	for _, name := range []string{"nats", "data", "streams", "spool", "controller-url", "drain-timeout", "node-id", "max-sessions", "warm-browsers", "config",
+		"capture-frame-rate", "capture-video-bitrate", "capture-audio-bitrate", "hls-segment"} {
 		if !worker[name] {
 			t.Errorf("worker has no --%s", name)
 		}
 	}
-	for _, name := range []string{"addr", "webhook-url", "nats-listen"} {
+	for _, name := range []string{"addr", "webhook-url", "nats-listen", "quality-off", "quality-max-black"} {
 		if worker[name] {
 			t.Errorf("worker has --%s", name)
 		}

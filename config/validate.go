@@ -15,7 +15,10 @@ import (
 	"mediapush/browser"
 	"mediapush/cluster"
 	"mediapush/controller"
+	"mediapush/ingest"
+	"mediapush/output"
 	"mediapush/webhook"
+	"mediapush/worker"
 )
 
 // MinTokenSecretLen is the shortest rooms.tokenSecret: it signs the stream tokens (HS256).
@@ -123,6 +126,8 @@ func (c *checker) common() {
 	c.positive(&cfg.Sessions.StartTimeout)
 	c.positive(&cfg.Sessions.StartSignalTimeout)
 	c.positive(&cfg.Sessions.NoMediaTimeout)
+
+	c.capture()
 
 	b := &cfg.Browser
 	if b.ChromiumPath != "" {
@@ -237,6 +242,37 @@ func (c *checker) serve() {
 	c.limit(&r.MaxPublishers)
 	c.limit(&r.MaxViewers)
 	c.positive(&cfg.Cluster.NodeTimeout)
+	c.quality()
+}
+
+// capture checks the capture's figures and the HLS segments' length.
+func (c *checker) capture() {
+	cp, l := &c.cfg.Capture, &c.cfg.Limits
+	if cp.FrameRate < worker.MinCaptureFPS || cp.FrameRate > worker.MaxCaptureFPS {
+		c.bad(&cp.FrameRate, fmt.Sprintf("frames a second, %d to %d", worker.MinCaptureFPS, worker.MaxCaptureFPS))
+	} else if _, given := c.origins[c.setting(&l.MinFPS).Key]; given && l.MinFPS > float64(cp.FrameRate) {
+		c.bad(&l.MinFPS, fmt.Sprintf("more than capture.frameRate (%d): every session would be degraded", cp.FrameRate))
+	}
+	if v := cp.VideoBitrate; !v.Auto && worker.CheckVideoBitrate(v.Value) != nil {
+		c.bad(&cp.VideoBitrate, fmt.Sprintf("bits a second, %d to %d, or auto", worker.MinVideoBitrate, worker.MaxVideoBitrate))
+	}
+	if ingest.CheckOpusBitrate(cp.AudioBitrate) != nil {
+		c.bad(&cp.AudioBitrate, fmt.Sprintf("bits a second, %d to %d", ingest.MinOpusBitrate, ingest.MaxOpusBitrate))
+	}
+	if output.CheckHLSSegment(c.cfg.HLS.Segment) != nil {
+		c.bad(&c.cfg.HLS.Segment, fmt.Sprintf("a length of %s to %s", formatDuration(output.MinHLSSegment), formatDuration(output.MaxHLSSegment)))
+	}
+}
+
+// quality checks when a finished recording is suspect.
+func (c *checker) quality() {
+	q := &c.cfg.Quality
+	for _, d := range []*time.Duration{&q.MaxBlack, &q.MaxFrozen, &q.MaxSilence, &q.MaxAVOffset, &q.MaxDurationShortfall} {
+		c.notNegative(d, "0 (not checked) or more")
+	}
+	if math.IsNaN(q.MinFPSRatio) || q.MinFPSRatio < 0 || q.MinFPSRatio > 1 {
+		c.bad(&q.MinFPSRatio, "a share of capture.frameRate, 0 (not checked) to 1")
+	}
 }
 
 // serveCluster checks how serve takes part in a cluster.

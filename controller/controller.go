@@ -46,6 +46,9 @@ type Config struct {
 	ChromiumSandbox browser.SandboxMode
 	// Browsers say how sessions share browsers (see worker.Config.Browsers).
 	Browsers browser.PoolSettings
+	// Capture is the frame rate and bitrates of every session's capture and the length of
+	// its HLS segments (zero: the defaults; see worker.Capture).
+	Capture worker.Capture
 
 	// Rooms configures the conference server (WHIP publishers, WHEP viewers, rooms); its Log
 	// is this Config's.

@@ -268,7 +268,10 @@ func pendingReport(rec worker.Recording, b catalog.Broadcast, haveBroadcast bool
 		r.GapsMs += g.Duration.Milliseconds()
 	}
 	if rec.Format != recorder.MP3 { // the mix's audio alone has no picture to judge
-		r.RequestedFPS = worker.CaptureFPS
+		r.RequestedFPS = float64(rec.FrameRate)
+		if rec.FrameRate == 0 { // recovered: captured before the frame rate was recorded
+			r.RequestedFPS = worker.DefaultCaptureFPS
+		}
 		if haveBroadcast {
 			r.RequestedWidth, r.RequestedHeight = b.Width, b.Height
 		}

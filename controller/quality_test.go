@@ -33,8 +33,17 @@ func TestPendingReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.WallMs != 61_000 || r.GapsMs != 2000 || r.RequestedWidth != 1280 || r.RequestedHeight != 720 ||
-		r.RequestedFPS != worker.CaptureFPS || r.AVOffsetMs == nil || *r.AVOffsetMs != 12 || r.AVOffsetFrom != "session" {
+		r.RequestedFPS != worker.DefaultCaptureFPS || r.AVOffsetMs == nil || *r.AVOffsetMs != 12 || r.AVOffsetFrom != "session" {
 		t.Errorf("pending report of an MP4: %+v", r)
+	}
+	// A capture at 15 frames a second is judged against 15.
+	rec.FrameRate = 15
+	r = quality.Report{}
+	if err := json.Unmarshal(pendingReport(rec, catalog.Broadcast{Width: 1280, Height: 720}, true), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.RequestedFPS != 15 {
+		t.Errorf("pending report of a 15 fps capture asks for %v fps", r.RequestedFPS)
 	}
 	rec.Format = recorder.MP3
 	r = quality.Report{}

@@ -60,7 +60,7 @@ func openWorkerHost(cfg Config, hc hostConfig) (*workerHost, error) {
 		DataDir: cfg.DataDir, StreamsDir: hc.streamsDir, SpoolDir: hc.spoolDir, ContinuedDir: hc.continuedDir, Ingest: h.ingest, Hub: hc.hub, Forward: hc.forward, OnEvent: hc.onEvent, OnDegraded: hc.onDegraded,
 		StartTimeout: cfg.StartTimeout, NoMediaTimeout: cfg.NoMediaTimeout, StartSignalTimeout: cfg.StartSignalTimeout,
 		ChromiumPath: cfg.ChromiumPath, ChromiumSwitches: cfg.ChromiumSwitches, ChromiumSandbox: cfg.ChromiumSandbox,
-		Browsers: cfg.Browsers, Proxy: h.proxy.Addr(), Log: cfg.Log,
+		Browsers: cfg.Browsers, Capture: cfg.Capture, Proxy: h.proxy.Addr(), Log: cfg.Log,
 		Limits: cfg.Limits,
 	})
 	if err != nil {

@@ -8,10 +8,14 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// withMusicAudio asks the browser for stereo Opus at OpusBitrate: by default it sends mono at
-// about 32 kbit/s, which flattens music. The answer's Opus fmtp line carries the request.
-func withMusicAudio(answer string) string {
-	params := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", OpusBitrate)
+// withMusicAudio asks the browser for stereo Opus at bps (bit/s; 0: DefaultOpusBitrate): by
+// default it sends mono at about 32 kbit/s, which flattens music. The answer's Opus fmtp line
+// carries the request.
+func withMusicAudio(answer string, bps int) string {
+	if bps <= 0 {
+		bps = DefaultOpusBitrate
+	}
+	params := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", bps)
 	return editAnswer(answer, func(d *sdp.SessionDescription) bool {
 		for _, m := range d.MediaDescriptions {
 			for _, pt := range rtpmapPayloads(m, isOpus) {

@@ -136,12 +136,12 @@ func ingestAnswer(t *testing.T, offer string) string {
 	return pc.LocalDescription().SDP
 }
 
-// The answer the browser gets asks for stereo Opus at OpusBitrate and starts every video codec at
+// The answer the browser gets asks for stereo Opus at DefaultOpusBitrate and starts every video codec at
 // the configured bitrate, on the codecs' own fmtp lines, exactly as the answer was edited when
 // these were line edits with regular expressions.
 func TestAnswerEdits(t *testing.T) {
 	answer := ingestAnswer(t, chromiumOffer)
-	got := withMusicAudio(withStartBitrate(answer, 6000))
+	got := withMusicAudio(withStartBitrate(answer, 6000), 0)
 	if want := lineEditedMusicAudio(lineEditedStartBitrate(answer, 6000)); got != want {
 		t.Fatalf("edited answer differs from the line edits:\n%s\nwant:\n%s", got, want)
 	}
@@ -158,7 +158,7 @@ func TestAnswerEdits(t *testing.T) {
 			}
 		}
 	}
-	opus := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", OpusBitrate)
+	opus := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", DefaultOpusBitrate)
 	video := "x-google-start-bitrate=6000;x-google-min-bitrate=3000"
 	for pt, want := range map[string]string{"111": opus, "96": video, "98": video, "102": video, "104": video, "106": video} {
 		if !strings.HasSuffix(fmtp[pt], want) {
@@ -178,14 +178,14 @@ func TestAnswerEditsWithoutAudio(t *testing.T) {
 	videoOnly := chromiumOffer[:strings.Index(chromiumOffer, "m=audio")] + chromiumOffer[strings.Index(chromiumOffer, "m=video"):]
 	videoOnly = strings.Replace(videoOnly, "a=group:BUNDLE 0 1", "a=group:BUNDLE 1", 1)
 	answer := ingestAnswer(t, videoOnly)
-	if got := withMusicAudio(answer); got != answer {
+	if got := withMusicAudio(answer, 0); got != answer {
 		t.Errorf("an answer without audio was changed:\n%s", got)
 	}
-	if got := withMusicAudio(withStartBitrate(answer, 3000)); got != lineEditedMusicAudio(lineEditedStartBitrate(answer, 3000)) {
+	if got := withMusicAudio(withStartBitrate(answer, 3000), 0); got != lineEditedMusicAudio(lineEditedStartBitrate(answer, 3000)) {
 		t.Errorf("edited answer differs from the line edits:\n%s", got)
 	}
 	for _, bad := range []string{"", "not sdp", "v=0\r\na=rtpmap:111 opus/48000/2\r\n"} {
-		if got := withMusicAudio(withStartBitrate(bad, 3000)); got != bad {
+		if got := withMusicAudio(withStartBitrate(bad, 3000), 0); got != bad {
 			t.Errorf("%q became %q", bad, got)
 		}
 	}
@@ -202,7 +202,7 @@ func FuzzAnswerEdits(f *testing.F) {
 	f.Add("v=0\r\n", 3000)
 	f.Add("", 3000)
 	f.Fuzz(func(t *testing.T, answer string, kbps int) {
-		got := withMusicAudio(withStartBitrate(answer, kbps))
+		got := withMusicAudio(withStartBitrate(answer, kbps), 0)
 		var in, out sdp.SessionDescription
 		if in.UnmarshalString(answer) != nil {
 			if got != answer {
@@ -244,7 +244,7 @@ func lineEditedMusicAudio(sdp string) string {
 	if m == nil {
 		return sdp
 	}
-	params := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", OpusBitrate)
+	params := fmt.Sprintf("stereo=1;sprop-stereo=1;maxaveragebitrate=%d", DefaultOpusBitrate)
 	prefix := "a=fmtp:" + m[1] + " "
 	lines := strings.Split(sdp, "\r\n")
 	for i, l := range lines {
@@ -286,4 +286,20 @@ func lineEditedStartBitrate(sdp string, kbps int) string {
 		}
 	}
 	return strings.Join(out, "\r\n")
+}
+
+// The answer asks for the session's Opus bitrate, once: the codec the ingest offers carries
+// none of its own.
+func TestAnswerAsksForTheAudioBitrate(t *testing.T) {
+	answer := ingestAnswer(t, chromiumOffer)
+	for bps, want := range map[int]string{0: "maxaveragebitrate=128000", 64000: "maxaveragebitrate=64000", 510000: "maxaveragebitrate=510000"} {
+		got := withMusicAudio(answer, bps)
+		if n := strings.Count(got, "maxaveragebitrate="); n != 1 || !strings.Contains(got, want) {
+			t.Errorf("%d bit/s: the answer has %d maxaveragebitrate, want one %s:\n%s", bps, n, want, got)
+		}
+	}
+	if CheckOpusBitrate(MinOpusBitrate) != nil || CheckOpusBitrate(MaxOpusBitrate) != nil ||
+		CheckOpusBitrate(MinOpusBitrate-1) == nil || CheckOpusBitrate(MaxOpusBitrate+1) == nil {
+		t.Error("CheckOpusBitrate takes other than 6 to 510 kbit/s")
+	}
 }

@@ -1,8 +1,8 @@
 package ingest
 
 import (
+	"fmt"
 	"net"
-	"strconv"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
@@ -10,8 +10,21 @@ import (
 	"mediapush/internal/rtc"
 )
 
-// OpusBitrate is what the answer asks the browser to send: enough for music, in stereo.
-const OpusBitrate = 128000
+// Opus bitrates (bit/s) the answer asks the browser to send: the default, enough for music in
+// stereo, and the range Opus encodes (RFC 6716: 6 to 510 kbit/s).
+const (
+	DefaultOpusBitrate = 128000
+	MinOpusBitrate     = 6000
+	MaxOpusBitrate     = 510000
+)
+
+// CheckOpusBitrate says what is wrong with an Opus bitrate, if anything.
+func CheckOpusBitrate(bps int) error {
+	if bps < MinOpusBitrate || bps > MaxOpusBitrate {
+		return fmt.Errorf("an Opus bitrate is %d to %d bit/s, not %d", MinOpusBitrate, MaxOpusBitrate, bps)
+	}
+	return nil
+}
 
 // newAPI builds the WebRTC stack of the ingest: the codecs the capture path produces,
 // NACK/RTCP/TWCC interceptors (so the sender's bandwidth estimate climbs to the asked bitrate),
@@ -22,6 +35,7 @@ func newAPI() (*webrtc.API, error) {
 	s.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	opus := rtc.Opus("maxaveragebitrate=" + strconv.Itoa(OpusBitrate))
+	// Each session's answer says its own bitrate (withMusicAudio).
+	opus := rtc.Opus("")
 	return rtc.NewAPI(rtc.VideoCodecs(), []webrtc.RTPCodecParameters{opus}, s)
 }

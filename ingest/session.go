@@ -22,6 +22,9 @@ type Sink interface {
 	WriteAudio(media.Sample) error
 }
 
+// DefaultKeyframeInterval is how often a session asks for a keyframe unless told otherwise.
+const DefaultKeyframeInterval = 2 * time.Second
+
 // Config configures one ingest session.
 type Config struct {
 	// OnReady is called once, when the first video keyframe has arrived and the audio track is
@@ -29,10 +32,12 @@ type Config struct {
 	// sink for all samples from that keyframe on.
 	OnReady func(video media.Track, audio *media.Track) (Sink, error)
 	// KeyframeInterval is how often a keyframe is requested (the browser's H264 encoder sends
-	// them rarely by itself). Default 2 s.
+	// them rarely by itself). Default DefaultKeyframeInterval.
 	KeyframeInterval time.Duration
 	// VideoBitrate (bit/s) is what the browser's encoder starts at; 0 leaves its default.
 	VideoBitrate int
+	// AudioBitrate (bit/s) is the Opus bitrate the answer asks for; 0: DefaultOpusBitrate.
+	AudioBitrate int
 	// Relay, when set, is asked once per track for a function that receives the track's RTP
 	// packets as they arrive (before reordering), to pass them on to live viewers. It may
 	// return nil for a track it does not want.
@@ -112,7 +117,7 @@ type Stats struct {
 
 func newSession(srv *Server, id, secret string, cfg Config) *Session {
 	if cfg.KeyframeInterval == 0 {
-		cfg.KeyframeInterval = 2 * time.Second
+		cfg.KeyframeInterval = DefaultKeyframeInterval
 	}
 	return &Session{srv: srv, id: id, secret: secret, cfg: cfg,
 		failed: make(chan struct{}), firstFrame: make(chan struct{}), flowing: make(chan struct{})}
@@ -206,7 +211,7 @@ func (s *Session) accept(offer string) (string, error) {
 		return "", err
 	}
 	<-gathered // loopback only: immediate
-	answerSDP := withMusicAudio(withStartBitrate(pc.LocalDescription().SDP, s.cfg.VideoBitrate/1000))
+	answerSDP := withMusicAudio(withStartBitrate(pc.LocalDescription().SDP, s.cfg.VideoBitrate/1000), s.cfg.AudioBitrate)
 	s.cfg.Log.Debug().Str("answer", answerSDP).Msg("ingest answer")
 	return answerSDP, nil
 }

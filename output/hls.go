@@ -14,19 +14,36 @@ import (
 	"mediapush/internal/recname"
 )
 
-// HLSSegment is the target length of an HLS segment. A segment starts on a keyframe, so it
-// lasts at least this long and ends at the first keyframe after it (every ~2 s here).
-const HLSSegment = "2"
+// HLS segment lengths: the default and the range a setting may take. A segment starts on a
+// keyframe, so it lasts at least its length and ends at the first keyframe after it (the
+// ingest asks for one every 2 s, or every segment length when that is shorter).
+const (
+	DefaultHLSSegment = 2 * time.Second
+	MinHLSSegment     = time.Second
+	MaxHLSSegment     = 10 * time.Second
+)
+
+// CheckHLSSegment says what is wrong with an HLS segment length, if anything.
+func CheckHLSSegment(d time.Duration) error {
+	if d < MinHLSSegment || d > MaxHLSSegment {
+		return fmt.Errorf("an HLS segment length is %s to %s, not %s", MinHLSSegment, MaxHLSSegment, d)
+	}
+	return nil
+}
 
 // HLS makes an EVENT playlist dir/name.m3u8 with fMP4 segments name_00001.m4s … and the init
 // segment name_init.mp4, playable while it grows; Close ends the playlist. Video is copied
-// (H264), audio made AAC, which every HLS player plays.
-func HLS(dir, name string) Spec {
+// (H264), audio made AAC, which every HLS player plays. Segments last about segment (0:
+// DefaultHLSSegment), which the caller has checked (CheckHLSSegment).
+func HLS(dir, name string, segment time.Duration) Spec {
+	if segment <= 0 {
+		segment = DefaultHLSSegment
+	}
 	return Spec{
 		Name: "hls " + recname.PlaylistName(name),
 		Args: []string{
 			"-map", "0:v:0", "-map", "0:a:0?", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
-			"-f", "hls", "-hls_time", HLSSegment, "-hls_playlist_type", "event",
+			"-f", "hls", "-hls_time", strconv.FormatFloat(segment.Seconds(), 'f', -1, 64), "-hls_playlist_type", "event",
 			"-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", recname.InitName(name),
 			"-hls_segment_filename", filepath.Join(dir, recname.SegmentPattern(name)),
 			"-hls_flags", "independent_segments+temp_file",

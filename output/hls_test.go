@@ -29,7 +29,7 @@ func TestTimeLastSegment(t *testing.T) {
 	run(t, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-f", "lavfi", "-i", "sine=sample_rate=48000",
 		"-t", "4.5", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-bf", "0",
 		"-g", "1000", "-force_key_frames", "0,2", "-c:a", "libopus", src)
-	run(t, append([]string{"-f", "matroska", "-i", src}, output.HLS(dir, "clip").Args...)...)
+	run(t, append([]string{"-f", "matroska", "-i", src}, output.HLS(dir, "clip", 0).Args...)...)
 	playlist := filepath.Join(dir, "clip.m3u8")
 	b, err := os.ReadFile(playlist)
 	if err != nil {

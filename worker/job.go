@@ -109,6 +109,9 @@ type Recording struct {
 	// session, when AVOffsetKnown.
 	AVOffset      time.Duration `json:"avOffset,omitempty"`
 	AVOffsetKnown bool          `json:"avOffsetKnown,omitempty"`
+	// FrameRate is the frames a second the capture was asked for (Config.Capture); zero when
+	// unknown (a recovered file).
+	FrameRate int `json:"frameRate,omitempty"`
 }
 
 // Gap is time missing from a recording: At is where, in the file, the media after the gap

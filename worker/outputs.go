@@ -36,6 +36,8 @@ type liveOutputs struct {
 	whip func(target, token string) (*rooms.Push, error)
 	// maxPushes is the most pushes at once; ≤ 0 is no limit.
 	maxPushes int
+	// hlsSegment is the length of the HLS recording's segments.
+	hlsSegment time.Duration
 	// forward, when set, starts the push of the live stream to the controller (a worker
 	// node's session): none of the endpoints, not counted, ended with the session.
 	forward func() (*rooms.Push, error)
@@ -95,8 +97,8 @@ func (p *push) close(ctx context.Context) {
 	}
 }
 
-func newLiveOutputs(log zerolog.Logger, keyframe func()) *liveOutputs {
-	return &liveOutputs{log: log, keyframe: keyframe, pushes: map[string]*push{}}
+func newLiveOutputs(log zerolog.Logger, keyframe func(), hlsSegment time.Duration) *liveOutputs {
+	return &liveOutputs{log: log, keyframe: keyframe, hlsSegment: hlsSegment, pushes: map[string]*push{}}
 }
 
 // start begins the outputs once the session's tracks are known. hlsName, when set, records HLS
@@ -106,7 +108,7 @@ func (l *liveOutputs) start(video media.Track, audio *media.Track, dir, hlsName 
 	defer l.mu.Unlock()
 	l.video, l.audio, l.flowing = video, audio, true
 	if hlsName != "" {
-		spec := output.HLS(dir, hlsName)
+		spec := output.HLS(dir, hlsName, l.hlsSegment)
 		spec.Keyframe, spec.Log = l.keyframe, l.log
 		l.hls, l.hlsName, l.hlsStart = output.Start(spec, video, audio), hlsName, time.Now().UTC()
 	}

@@ -9,7 +9,7 @@ import (
 // Defaults of the quality a running session is held to.
 const (
 	// DefaultMinFPS is the delivered frame rate below which a session counts as degraded: the
-	// capture runs at 30.
+	// capture runs at DefaultCaptureFPS; a slower capture is held to the same share of its rate.
 	DefaultMinFPS = 29
 	// DefaultMaxAVOffset is the most the video may lag or lead the audio.
 	DefaultMaxAVOffset = 20 * time.Millisecond

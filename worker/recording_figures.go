@@ -6,10 +6,6 @@ import (
 	"mediapush/ingest"
 )
 
-// CaptureFPS is the frame rate a session asks its page's capture for: what a recording's
-// frame rate is judged against.
-const CaptureFPS = 30
-
 // avOffsetMean is the mean of the A/V offsets a session's ingest measured, one sample each
 // time the session is measured (CostInterval) and one at its end.
 type avOffsetMean struct {
@@ -32,7 +28,8 @@ func (m *avOffsetMean) mean() (time.Duration, bool) {
 }
 
 // describe gives the recordings a session finished at its end what only the session knows:
-// how long each ran by the clock and the session's A/V offset.
+// how long each ran by the clock, the frame rate it was captured at and the session's A/V
+// offset.
 func (s *session) describe(recs []Recording, ended time.Time) {
 	s.mu.Lock()
 	av, known := s.avOffsets.mean()
@@ -42,6 +39,7 @@ func (s *session) describe(recs []Recording, ended time.Time) {
 		if r.Wall == 0 && !r.StartedAt.IsZero() && ended.After(r.StartedAt) {
 			r.Wall = ended.Sub(r.StartedAt)
 		}
+		r.FrameRate = s.w.cfg.Capture.FrameRate
 		if !r.AVOffsetKnown {
 			r.AVOffset, r.AVOffsetKnown = av, known
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 func TestDescribeRecordings(t *testing.T) {
-	s := &session{}
+	w := &Worker{cfg: Config{Capture: Capture{FrameRate: 15}.withDefaults()}}
+	s := &session{w: w}
 	s.avOffsets.add(ingest.Stats{AVOffset: 10 * time.Millisecond, AVOffsetKnown: true})
 	s.avOffsets.add(ingest.Stats{}) // not timed yet: not counted
 	s.avOffsets.add(ingest.Stats{AVOffset: 30 * time.Millisecond, AVOffsetKnown: true})
@@ -22,8 +23,11 @@ func TestDescribeRecordings(t *testing.T) {
 		if !r.AVOffsetKnown || r.AVOffset != 20*time.Millisecond {
 			t.Errorf("A/V offset %v %v, want the mean 20ms", r.AVOffset, r.AVOffsetKnown)
 		}
+		if r.FrameRate != 15 {
+			t.Errorf("captured at %d fps, want the configured 15", r.FrameRate)
+		}
 	}
-	var none session
+	none := session{w: w}
 	recs = []Recording{{StartedAt: start}}
 	none.describe(recs, start.Add(time.Second))
 	if recs[0].AVOffsetKnown {

@@ -82,7 +82,7 @@ func newSession(w *Worker, job Job) *session {
 		sig: newSignals(), partCount: 1 + len(job.Continues), restarts: newRestartPolicy(w.cfg.MaxRestarts),
 		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), endReq: make(chan struct{}), done: make(chan struct{})}
-	s.outs = newLiveOutputs(s.log, s.requestKeyframe)
+	s.outs = newLiveOutputs(s.log, s.requestKeyframe, w.cfg.Capture.HLSSegment)
 	s.outs.maxPushes = w.cfg.MaxPushes
 	if w.cfg.Hub != nil {
 		s.outs.whip = func(target, token string) (*rooms.Push, error) {
@@ -193,9 +193,10 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := s.goLive(); err != nil {
 		return err
 	}
+	capture := s.w.cfg.Capture
 	in, err := s.w.cfg.Ingest.NewSession(s.name, ingest.Config{
-		OnReady: s.onFirstFrame, Log: s.log, VideoBitrate: videoBitrate(s.job.Width, s.job.Height),
-		Relay: s.relay,
+		OnReady: s.onFirstFrame, Log: s.log, Relay: s.relay, KeyframeInterval: capture.keyframeInterval(),
+		VideoBitrate: capture.videoBitrate(s.job.Width, s.job.Height), AudioBitrate: capture.AudioBitrate,
 	})
 	if err != nil {
 		return err
@@ -205,8 +206,8 @@ func (s *session) bringUp(ctx context.Context) error {
 	s.mu.Unlock()
 	if err := br.StartCapture(ctx, browser.CaptureOptions{
 		IngestURL: in.URL(), Secret: in.Secret(), VideoCodec: string(s.videoCodec()),
-		VideoBitrate: videoBitrate(s.job.Width, s.job.Height), AudioBitrate: ingest.OpusBitrate,
-		FrameRate: CaptureFPS, Width: s.job.Width, Height: s.job.Height,
+		VideoBitrate: capture.videoBitrate(s.job.Width, s.job.Height), AudioBitrate: capture.AudioBitrate,
+		FrameRate: capture.FrameRate, Width: s.job.Width, Height: s.job.Height,
 	}); err != nil {
 		return err
 	}

@@ -70,6 +70,8 @@ type Config struct {
 	// ChromiumSandbox runs Chromium in its sandbox: auto (the default) wherever the host
 	// allows it, on (New fails where it cannot) or off.
 	ChromiumSandbox browser.SandboxMode
+	// Capture is how sessions capture their pages and cut HLS recordings (zero: the defaults).
+	Capture Capture
 	// Browsers say how sessions share browsers: how many are launched ahead (zero here: none;
 	// mediapush serve's default is browser.DefaultPoolSettings), how many tabs each takes and
 	// after how many sessions each is replaced (zero: the defaults).
@@ -132,6 +134,10 @@ func New(cfg Config) (*Worker, error) {
 		cfg.StreamsDir = filepath.Join(cfg.DataDir, "streams")
 	}
 	cfg.setLimitDefaults()
+	if err := cfg.Capture.Check(); err != nil {
+		return nil, err
+	}
+	cfg.Capture = cfg.Capture.withDefaults()
 	switches, err := browser.ParseServerSwitches(cfg.ChromiumSwitches)
 	if err != nil {
 		return nil, err
@@ -167,7 +173,7 @@ func New(cfg Config) (*Worker, error) {
 		model: newCostModel(), stopCost: make(chan struct{}), costDone: make(chan struct{}), refusals: refusalCounters(),
 		after: time.After}
 	w.meter = newMeter(cfg.Sample, w.model, cfg.RampUp,
-		qualityTargets{minFPS: cfg.MinFPS, maxAVOffset: cfg.MaxAVOffset, after: cfg.DegradedAfter})
+		qualityTargets{minFPS: cfg.Capture.minFPS(cfg.MinFPS), maxAVOffset: cfg.MaxAVOffset, after: cfg.DegradedAfter})
 	go w.watchDisk()
 	go w.watchCost()
 	return w, nil

@@ -46,6 +46,20 @@ func limits(l config.Limits) controller.Limits {
 	}
 }
 
+// capture is how every session captures its page and cuts its HLS recording; an "auto" video
+// bitrate is the worker's, by the picture's size.
+func capture(c config.Capture, h config.HLS) worker.Capture {
+	return worker.Capture{FrameRate: c.FrameRate, VideoBitrate: c.VideoBitrate.Or(0), AudioBitrate: c.AudioBitrate, HLSSegment: h.Segment}
+}
+
+// quality is when a finished recording is suspect; a setting's 0 ("not checked") is the
+// controller's negative.
+func quality(q config.Quality) controller.QualityConfig {
+	return controller.QualityConfig{Off: q.Off, MaxBlack: offIfZero(q.MaxBlack), MaxFrozen: offIfZero(q.MaxFrozen),
+		MaxSilence: offIfZero(q.MaxSilence), MinFPSRatio: offIfZero(q.MinFPSRatio), MaxAVOffset: offIfZero(q.MaxAVOffset),
+		MaxDurationShortfall: offIfZero(q.MaxDurationShortfall)}
+}
+
 // sessionConfig is what serve and worker share: the data directory, the sessions, Chromium,
 // the destinations and the limits, with the logger; the data directory is created.
 func sessionConfig(c config.Config) (controller.Config, error) {
@@ -64,7 +78,7 @@ func sessionConfig(c config.Config) (controller.Config, error) {
 		StartTimeout: c.Sessions.StartTimeout, StartSignalTimeout: c.Sessions.StartSignalTimeout, NoMediaTimeout: c.Sessions.NoMediaTimeout,
 		ChromiumPath: c.Browser.ChromiumPath, ChromiumSwitches: c.Browser.Switches, ChromiumSandbox: sandbox,
 		Browsers: browser.PoolSettings{Warm: c.Browser.Warm, TabsPerBrowser: c.Browser.TabsPerBrowser, SessionsPerBrowser: c.Browser.SessionsPerBrowser},
-		Limits:   limits(c.Limits), BaseURL: c.HTTP.BaseURL}
+		Limits:   limits(c.Limits), BaseURL: c.HTTP.BaseURL, Capture: capture(c.Capture, c.HLS)}
 	cfg.Destinations.Allow = c.Destinations.Allow
 	return cfg, nil
 }
@@ -87,6 +101,7 @@ func serveConfig(c config.Config) (controller.Config, error) {
 		cfg.S3.AccessKey, cfg.S3.SecretKey = s3.AccessKey, s3.SecretKey
 	}
 	cfg.UploadBackoff = c.S3.UploadBackoff
+	cfg.Quality = quality(c.Quality)
 	w := c.Webhook
 	cfg.Webhook.MaxEvents, cfg.Webhook.Timeout = offIfZero(w.MaxEvents), w.Timeout
 	cfg.Webhook.MinBackoff, cfg.Webhook.MaxBackoff, cfg.Webhook.MaxAge = w.MinBackoff, w.MaxBackoff, w.MaxAge

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"mediapush/controller"
+	"mediapush/ingest"
+	"mediapush/output"
 	"mediapush/worker"
 )
 
@@ -46,6 +49,43 @@ func TestLimitsFromSettings(t *testing.T) {
 		if _, err := loadConfig("serve", c); err == nil || !strings.Contains(err.Error(), "("+c[0]+")") {
 			t.Errorf("%v: %v, want an error naming %s", c, err, c[0])
 		}
+	}
+}
+
+func TestCaptureAndQualityFromSettings(t *testing.T) {
+	settings, err := loadConfig("serve", []string{"--data", t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serveConfig(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := worker.Capture{FrameRate: worker.DefaultCaptureFPS, AudioBitrate: ingest.DefaultOpusBitrate, HLSSegment: output.DefaultHLSSegment}
+	if cfg.Capture != want {
+		t.Errorf("default capture %+v, want %+v", cfg.Capture, want)
+	}
+	q := controller.QualityConfig{MaxBlack: controller.DefaultMaxBlack, MaxFrozen: controller.DefaultMaxFrozen,
+		MaxSilence: controller.DefaultMaxSilence, MinFPSRatio: controller.DefaultMinFPSRatio, MaxAVOffset: controller.DefaultMaxAVOffset,
+		MaxDurationShortfall: controller.DefaultMaxDurationShortfall}
+	if cfg.Quality != q {
+		t.Errorf("default quality %+v, want %+v", cfg.Quality, q)
+	}
+
+	settings, err = loadConfig("serve", []string{"--data", t.TempDir(), "--capture-frame-rate", "15", "--capture-video-bitrate", "2500000",
+		"--capture-audio-bitrate", "64000", "--hls-segment", "4s", "--quality-max-frozen", "0", "--quality-min-fps-ratio", "0.5",
+		"--quality-off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = serveConfig(settings); err != nil {
+		t.Fatal(err)
+	}
+	if want := (worker.Capture{FrameRate: 15, VideoBitrate: 2_500_000, AudioBitrate: 64000, HLSSegment: 4 * time.Second}); cfg.Capture != want {
+		t.Errorf("capture %+v, want %+v", cfg.Capture, want)
+	}
+	if !cfg.Quality.Off || cfg.Quality.MaxFrozen >= 0 || cfg.Quality.MinFPSRatio != 0.5 || cfg.Quality.MaxBlack != controller.DefaultMaxBlack {
+		t.Errorf("quality off, frozen not checked, half the frame rate: %+v", cfg.Quality)
 	}
 }
 
