@@ -28,6 +28,7 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.Use(c.checkHost)
 	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", c.ready)
+	e.GET("/openapi.json", c.openAPI)
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
 	c.clusterLiveRoutes(e)
