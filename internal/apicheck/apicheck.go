@@ -7,8 +7,8 @@
 //   - a request the document does not allow (parameters, JSON body) that the server accepted
 //     (a 2xx or 101 answer other than Ant Media's success:false): a server that refuses a bad
 //     request agrees with the document, whatever the reason it gives;
-//   - a request for a path and method the document does not describe that was not answered
-//     404 or 405.
+//   - a request for a path and method the document does not describe that was served: answered
+//     other than 404 or 405, or a refusal of access that comes before routing (401, 403, 421).
 //
 // Bodies are read only where they are checked: JSON and plain text, up to a bound. Media and
 // other files stream through untouched.
@@ -118,6 +118,11 @@ func (c *Checker) Handler(next http.Handler) http.Handler {
 	})
 }
 
+// refusedUnrouted are the answers to a method and path nobody serves: not found, and the
+// refusals of access that come before routing.
+var refusedUnrouted = map[int]bool{http.StatusNotFound: true, http.StatusMethodNotAllowed: true,
+	http.StatusUnauthorized: true, http.StatusForbidden: true, http.StatusMisdirectedRequest: true}
+
 // keepBody reads a JSON request body to be checked and puts it back for the handler.
 func keepBody(r *http.Request) ([]byte, bool) {
 	if r.Body == nil || r.Body == http.NoBody || !checkable(r.Header.Get("Content-Type")) {
@@ -154,7 +159,7 @@ func (c *Checker) check(r *http.Request, reqBody []byte, reqChecked bool, rec *r
 	}
 	route, params, err := c.router.FindRoute(r)
 	if err != nil {
-		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		if !refusedUnrouted[status] {
 			c.report(r, status, "the document describes no operation for this method and path")
 		}
 		return

@@ -54,6 +54,7 @@ func pets() http.Handler {
 		}
 		w.Write(bytes.Repeat([]byte{0xff}, 3<<20)) //nolint:errcheck // test server
 	})
+	mux.HandleFunc("OPTIONS /pets/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) })
 	mux.HandleFunc("GET /undocumented", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") }) //nolint:errcheck // test server
 	mux.HandleFunc("GET /socket", func(w http.ResponseWriter, r *http.Request) {
 		conn, rw, err := http.NewResponseController(w).Hijack()
@@ -111,6 +112,7 @@ func TestAgreeingExchangesPass(t *testing.T) {
 	call(t, srv, "PUT", "/pets/antmedia", `{"colour":"red"}`)                 // refused the Ant Media way
 	call(t, srv, "PUT", "/pets/rex", `{"name":"rex"}`)                        // a good one, accepted
 	call(t, srv, "GET", "/nowhere", "")                                       // not described, and not found
+	call(t, srv, "OPTIONS", "/pets/rex", "")                                  // not described, and refused
 	if got := call(t, srv, "GET", "/photos/big.jpg", ""); len(got) != 3<<20 { // a file, unread
 		t.Errorf("the photo came through as %d bytes, want %d", len(got), 3<<20)
 	}
