@@ -85,6 +85,8 @@ var additions = []addition{
 		WHERE kind='mediapush' AND instr(stream_id, '_rtmp_') > 1 AND length(stream_id) > instr(stream_id, '_rtmp_')+5`},
 	{table: "broadcasts", name: "parts", def: "INTEGER NOT NULL DEFAULT 0"},
 	{table: "broadcasts", name: "gaps", def: "INTEGER NOT NULL DEFAULT 0"},
+	{table: "vods", name: "quality", def: "TEXT NOT NULL DEFAULT ''"},
+	{table: "vods", name: "quality_report", def: "TEXT NOT NULL DEFAULT ''"},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

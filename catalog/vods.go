@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -36,27 +37,66 @@ type VoD struct {
 	// empty for other recordings. Not part of Ant Media's VoD.
 	Conference string `json:"-"`
 	MixID      string `json:"-"`
+	// Quality is how the recording measured: QualityPending while it is being measured,
+	// QualityOK, QualitySuspect, or QualityUnmeasured when it could not be; empty for
+	// recordings made before measuring existed or with it turned off.
+	Quality string `json:"quality,omitempty"`
+	// QualityReport is the measurement (a quality.Report as JSON); absent when Quality is.
+	QualityReport json.RawMessage `json:"qualityReport,omitempty"`
+	// Timeline gives the URLs of a room recording's timeline: its events as JSON and its
+	// chapters as WebVTT. Filled in by the API from Info, not stored as such.
+	Timeline *VoDTimeline `json:"timeline,omitempty"`
 }
+
+// VoDTimeline is where a room recording's timeline files are downloaded.
+type VoDTimeline struct {
+	JSON   string `json:"json"`
+	WebVTT string `json:"webvtt"`
+}
+
+// The values of VoD.Quality.
+const (
+	QualityPending    = "pending"
+	QualityOK         = "ok"
+	QualitySuspect    = "suspect"
+	QualityUnmeasured = "unmeasured"
+)
 
 // AddVoD stores v.
 func (c *Catalog) AddVoD(ctx context.Context, v VoD) error {
 	_, err := c.db.ExecContext(ctx, `INSERT INTO vods (`+vodColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.VodID, v.VodName, v.StreamID, v.FilePath, v.Type, v.CreationDate, v.StartTime, v.Duration, v.FileSize, v.Partial,
-		v.Format, v.Merged, v.Kind, v.Storage, v.Info, v.Conference, v.MixID)
+		v.Format, v.Merged, v.Kind, v.Storage, v.Info, v.Conference, v.MixID, v.Quality, string(v.QualityReport))
 	return err
 }
 
 const vodColumns = `vod_id, vod_name, stream_id, file_path, type, creation_date, start_time, duration, file_size, partial,
-	format, merged, kind, storage, info, conference, mix_id`
+	format, merged, kind, storage, info, conference, mix_id, quality, quality_report`
 
 func scanVoD(row interface{ Scan(...any) error }) (VoD, error) {
 	var v VoD
+	var report string
 	err := row.Scan(&v.VodID, &v.VodName, &v.StreamID, &v.FilePath, &v.Type, &v.CreationDate,
 		&v.StartTime, &v.Duration, &v.FileSize, &v.Partial, &v.Format, &v.Merged, &v.Kind, &v.Storage, &v.Info,
-		&v.Conference, &v.MixID)
+		&v.Conference, &v.MixID, &v.Quality, &report)
 	v.StreamName = v.StreamID
+	if report != "" {
+		v.QualityReport = json.RawMessage(report)
+	}
 	return v, err
+}
+
+// SetQuality records how a VoD's file measured.
+func (c *Catalog) SetQuality(ctx context.Context, vodName, quality string, report json.RawMessage) error {
+	_, err := c.db.ExecContext(ctx, `UPDATE vods SET quality=?, quality_report=? WHERE vod_name=?`, quality, string(report), vodName)
+	return err
+}
+
+// VoDsOfQuality lists the VoDs whose quality is quality, oldest first: those left pending by
+// a process that stopped before it measured them.
+func (c *Catalog) VoDsOfQuality(ctx context.Context, quality string) ([]VoD, error) {
+	return c.queryVoDs(ctx, `SELECT `+vodColumns+` FROM vods WHERE quality=? ORDER BY creation_date`, quality)
 }
 
 // SetStorage records where a VoD's file is kept now.

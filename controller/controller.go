@@ -80,6 +80,8 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
 	Limits Limits
+	// Quality says how finished recordings are measured and when one is suspect.
+	Quality QualityConfig
 	// Cluster, when its Conn is set, places sessions on worker nodes over NATS.
 	Cluster ClusterConfig
 	// Destinations says where the node may connect on a caller's behalf: pages and all they
@@ -152,10 +154,10 @@ func Open(cfg Config) (*Controller, error) {
 		cfg.DownloadTTL = DefaultDownloadTTL
 	}
 	if cfg.MixRetention == 0 {
-		cfg.MixRetention = 180 * 24 * time.Hour
+		cfg.MixRetention = DefaultMixRetention
 	}
 	if cfg.IndividualRetention == 0 {
-		cfg.IndividualRetention = 15 * 24 * time.Hour
+		cfg.IndividualRetention = DefaultIndividualRetention
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -191,6 +193,7 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.svc = &Service{cat: cat, hub: c.hub, roomURL: cfg.RoomURL, now: cfg.Now, log: cfg.Log, policy: policy,
 		streamsDir: filepath.Join(cfg.DataDir, "streams")}
+	c.svc.timelines = newTimelines(c.hub, cfg.Now)
 	c.signalling = newSignalling(cfg, c.svc, c.hub)
 	// SDK participants (Circle) learn isRecording from broadcastObject notifications.
 	c.svc.OnRoomRecordingChanged(c.signalling.NotifyBroadcastChanged)
@@ -208,6 +211,10 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.svc.streamsDir, c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
+	if !cfg.Quality.Off {
+		c.svc.measurer = newMeasurer(c.svc, cfg.Quality, cfg.Log)
+		c.svc.measurer.resume(context.Background()) // before recovery lists recordings of its own
+	}
 	c.recover(cfg)
 	c.legs.Recover(context.Background())
 
@@ -286,6 +293,10 @@ func (c *Controller) Close(ctx context.Context) error {
 	close(c.closing)
 	errs := []error{c.closeRunner(ctx)}
 	c.legs.Close(ctx)
+	if c.svc.measurer != nil {
+		// Before the uploads and the webhook outbox stop: measuring ends in a delivery.
+		c.svc.measurer.close(ctx)
+	}
 	c.stopBackground()
 	c.background.Wait()
 	c.signalling.Close()

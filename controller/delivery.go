@@ -185,7 +185,8 @@ type availablePayload struct {
 	Recordings   []MixRecording `json:"recordings"`
 }
 
-// announce sends Recordings.Available for a VoD, with a download URL.
+// announce sends Recordings.Available for a VoD, with a download URL and its quality, and
+// Recording.Suspect after it for a suspect one.
 func (s *Service) announce(ctx context.Context, v catalog.VoD) {
 	if s.delivery.hooks == nil {
 		return
@@ -211,6 +212,12 @@ func (s *Service) announce(ctx context.Context, v catalog.VoD) {
 	}
 	if _, err := s.delivery.hooks.Enqueue(ctx, EventRecordingsAvailable, p); err != nil {
 		s.log.Error().Err(err).Str("file", v.VodName).Msg("webhook: queueing Recordings.Available failed")
+	}
+	if v.Quality == catalog.QualitySuspect {
+		p.EventType = EventRecordingSuspect
+		if _, err := s.delivery.hooks.Enqueue(ctx, EventRecordingSuspect, p); err != nil {
+			s.log.Error().Err(err).Str("file", v.VodName).Msg("webhook: queueing Recording.Suspect failed")
+		}
 	}
 }
 
@@ -267,8 +274,9 @@ func (s *Service) StoredURL(ctx context.Context, file string) (string, bool) {
 	return u, err == nil
 }
 
-// vodOfFile is the VoD file a served file belongs to: an HLS segment's playlist, else itself.
-func (s *Service) vodOfFile(file string) string { return recname.PlaylistOf(file) }
+// vodOfFile is the VoD file a served file belongs to: a timeline's recording, an HLS
+// segment's playlist, else itself.
+func (s *Service) vodOfFile(file string) string { return recname.RecordingOf(file) }
 
 // maxPlaylist bounds an HLS playlist read back from S3: a day of 2 s segments is ~2 MB.
 const maxPlaylist = 16 << 20

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -144,6 +145,9 @@ type MixRecording struct {
 	MediaType     string `json:"mediaType"`
 	Mix           *Mix   `json:"mix,omitempty"`
 	ConferenceID  string `json:"-"`
+	// Quality and QualityReport are the VoD's (catalog.VoD.Quality).
+	Quality       string          `json:"quality,omitempty"`
+	QualityReport json.RawMessage `json:"qualityReport,omitempty"`
 }
 
 // Mix says which layout and size a mix recording is.
@@ -163,7 +167,7 @@ func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording
 	}
 	r := MixRecording{CreatedAt: v.CreationDate, Region: "local", RecordingType: v.Kind, Duration: v.Duration,
 		URL: url, Filename: v.VodName, Size: v.FileSize, StartTime: v.StartTime, MediaType: mediaTypeOf(v.Format),
-		ConferenceID: conference}
+		ConferenceID: conference, Quality: v.Quality, QualityReport: v.QualityReport}
 	if v.Kind == "mix" && mixID != "" {
 		r.Mix = &Mix{MixID: mixID}
 		if b, err := s.cat.GetBroadcast(ctx, v.StreamID); err == nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"mediapush/catalog"
+	"mediapush/dashboard"
 	"mediapush/layouts"
 )
 
@@ -31,6 +33,12 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.GET("/openapi.json", c.openAPI)
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
+	e.GET("/api/v1/rooms", c.listRooms, c.control)
+	e.GET("/api/v1/vods/:vodId/url", c.vodURL, c.control)
+	e.GET("/api/v1/streams/:streamId/play-token", c.playToken, c.control)
+	// The dashboard's page holds no data: what it shows comes through the control routes.
+	e.GET("/", echo.WrapHandler(dashboard.Handler()))
+	e.GET("/dashboard/*", echo.WrapHandler(dashboard.Handler()))
 	c.clusterLiveRoutes(e)
 	c.dolbyRoutes(e)
 	app := e.Group("/:app", c.checkApp)
@@ -192,6 +200,7 @@ func (c *Controller) listVoDs(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
+	c.svc.WithTimelines(ctx.Param("app"), list)
 	return ctx.JSON(http.StatusOK, list)
 }
 
@@ -200,7 +209,9 @@ func (c *Controller) getVoD(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
-	return ctx.JSON(http.StatusOK, v)
+	one := []catalog.VoD{v}
+	c.svc.WithTimelines(ctx.Param("app"), one)
+	return ctx.JSON(http.StatusOK, one[0])
 }
 
 func (c *Controller) deleteVoD(ctx echo.Context) error {

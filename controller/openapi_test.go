@@ -14,11 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// documentedAhead are operations the document describes before this tree routes them: the
-// dashboard is served by routes of its own. Once they are routed, the test says so, and the
-// entry goes.
-var documentedAhead = map[string]bool{"GET /": true, "GET /dashboard/{file}": true}
-
 func loadOpenAPI(t *testing.T) *openapi3.T {
 	t.Helper()
 	loader := openapi3.NewLoader()
@@ -36,6 +31,9 @@ func TestOpenAPIDocumentIsValid(t *testing.T) { loadOpenAPI(t) }
 
 var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
+// echoWildcards name the files echo's wildcard routes serve, one path segment each.
+var echoWildcards = map[string]string{"/dashboard/*": "/dashboard/{file}"}
+
 // routedOperations are the operations echo routes, as "METHOD /path/{param}".
 func routedOperations(e *echo.Echo) map[string]bool {
 	ops := map[string]bool{}
@@ -45,7 +43,11 @@ func routedOperations(e *echo.Echo) map[string]bool {
 		if r.Method == echo.RouteNotFound {
 			continue
 		}
-		ops[r.Method+" "+echoParam.ReplaceAllString(r.Path, "{$1}")] = true
+		path := echoParam.ReplaceAllString(r.Path, "{$1}")
+		if p, ok := echoWildcards[path]; ok {
+			path = p
+		}
+		ops[r.Method+" "+path] = true
 	}
 	return ops
 }
@@ -72,12 +74,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		if !documented[op] {
 			missing = append(missing, op)
 		}
-		if documentedAhead[op] {
-			t.Errorf("%s is routed now: remove it from documentedAhead", op)
-		}
 	}
 	for op := range documented {
-		if !routed[op] && !documentedAhead[op] {
+		if !routed[op] {
 			unrouted = append(unrouted, op)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"mediapush/output"
 	"mediapush/rooms"
+	"mediapush/timeline"
 	"mediapush/worker"
 )
 
@@ -41,6 +42,11 @@ func (s *Service) SetRecording(ctx context.Context, streamID string, on bool, re
 		return "", nil, &Error{Code: 409, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
 	case err != nil:
 		return "", recs, &Error{Code: 422, Message: fmt.Sprintf("stream %s: %v", streamID, err)}
+	}
+	if on {
+		s.timelines.note(streamID, timeline.Note{Kind: timeline.Resumed, Reason: "recording turned on"})
+	} else {
+		s.timelines.note(streamID, timeline.Note{Kind: timeline.Paused, Reason: "recording turned off"})
 	}
 	if !on && len(recs) > 0 {
 		if v, err := s.cat.GetVoDByName(ctx, recs[0].Key); err == nil {

@@ -50,12 +50,15 @@ type Service struct {
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	delivery   delivery
-	policy     *destination.Policy // where sessions and pushes may connect; nil judges nothing
-	now        func() time.Time    // the clock recordings are dated by (and retention reads)
-	log        zerolog.Logger
-	roomHooks  roomHooks
-	pending    pendingPushes // endpoints added before their session
-	vodIDs     vodIDs        // the VoD ids the recording toggle handed out
+	// measurer measures finished recordings before they are delivered; nil when they are not.
+	measurer  *measurer
+	policy    *destination.Policy // where sessions and pushes may connect; nil judges nothing
+	now       func() time.Time    // the clock recordings are dated by (and retention reads)
+	log       zerolog.Logger
+	roomHooks roomHooks
+	pending   pendingPushes // endpoints added before their session
+	vodIDs    vodIDs        // the VoD ids the recording toggle handed out
+	timelines *timelines    // what happens in the rooms being recorded
 }
 
 // Error is a failure the caller can act on; Code is the HTTP status that fits it.
@@ -105,7 +108,16 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 		return "", badRequest(err)
 	}
 	p.apply(&job)
-	return streamID, s.run(ctx, job)
+	room := p.room
+	if p.kind == worker.KindMix {
+		room = p.conference // a conference's participants are those of the room of its id
+	}
+	logged := (p.kind == worker.KindRoom || p.kind == worker.KindMix) && s.timelines.begin(streamID, room, job.AwaitStartSignal)
+	err = s.run(ctx, job)
+	if err != nil && logged {
+		s.timelines.end(streamID)
+	}
+	return streamID, err
 }
 
 // run starts a validated job. Its page and pushes are judged first: a refused one fails the
@@ -171,6 +183,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 	// A reason may quote the page's URL, whose query can hold a token (a room recording's).
 	ev.Reason = redact.Text(ev.Reason)
 	log := s.log.With().Str("streamId", ev.StreamID).Logger()
+	s.timelines.onEvent(ev)
 	var err error
 	switch ev.State {
 	case worker.Starting:
@@ -200,6 +213,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 	}
 	if ev.State.Final() {
 		s.vodIDs.take(ev.StreamID) // a recording turned on that never got a frame
+		s.timelines.end(ev.StreamID)
 	}
 	if room := s.roomOf(ctx, ev); room != "" {
 		if ev.State.Final() {
@@ -226,11 +240,12 @@ func (s *Service) addLeg(l legs.Leg) {
 		StartTime: l.Joined.UnixMilli(), Duration: l.Duration.Milliseconds(), FileSize: l.Size,
 		Format: string(recorder.MP3), Kind: "individual", Storage: "local", Info: string(info),
 	}
+	s.listPending(&v, legReport(l))
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("participant", l.StreamID).Msg("catalog: adding the participant's audio failed")
 		return
 	}
-	s.deliver(ctx, v, []string{name})
+	s.measureThenDeliver(ctx, v, []string{name})
 }
 
 func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
@@ -251,18 +266,27 @@ func (s *Service) addVoD(ctx context.Context, rec worker.Recording) {
 		StartTime: rec.StartedAt.UnixMilli(), Duration: rec.Duration.Milliseconds(), FileSize: rec.Size, Partial: rec.Partial,
 		Format: string(rec.Format), Merged: rec.Merged, Kind: "mix", Storage: "local",
 	}
-	if b, err := s.cat.GetBroadcast(ctx, rec.StreamID); err == nil && b.MixID != "" {
+	b, bErr := s.cat.GetBroadcast(ctx, rec.StreamID)
+	if bErr == nil && b.MixID != "" {
 		v.Conference, v.MixID = b.Conference, b.MixID
 	}
 	files := s.vodFiles(rec)
 	if len(files) > 1 || len(rec.Gaps) > 0 {
 		v.Info = vodInfo(files, rec.Gaps)
 	}
+	if events, chapters, ok, err := s.writeTimeline(rec); err != nil {
+		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("the recording's timeline could not be written; it is listed without one")
+	} else if ok {
+		v.Info = withTimelineInfo(v.Info, events, chapters)
+		// Uploaded before the recording's own files: the VoD counts as stored with the last.
+		files = append([]string{events, chapters}, files...)
+	}
+	s.listPending(&v, pendingReport(rec, b, bErr == nil))
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		s.log.Error().Err(err).Str("streamId", rec.StreamID).Str("file", name).Msg("catalog: adding the recording failed")
 		return
 	}
-	s.deliver(ctx, v, files)
+	s.measureThenDeliver(ctx, v, files)
 	s.log.Info().Str("streamId", rec.StreamID).Str("vodId", v.VodID).Str("file", name).
 		Dur("duration", rec.Duration).Int64("size", rec.Size).Bool("partial", rec.Partial).Msg("recording saved")
 }
@@ -418,15 +442,19 @@ func (s *Service) removeFiles(ctx context.Context, v catalog.VoD) error {
 }
 
 // vodFileNames are a listed VoD's files: an HLS recording's segments and playlist, or its one
-// file.
+// file, and the files of its timeline.
 func vodFileNames(v catalog.VoD) []string {
 	var info struct {
 		Files []string `json:"files"`
 	}
+	files := []string{v.VodName}
 	if json.Unmarshal([]byte(v.Info), &info) == nil && len(info.Files) > 0 {
-		return info.Files
+		files = info.Files
 	}
-	return []string{v.VodName}
+	if tl, ok := vodTimeline(v); ok {
+		files = append(files, tl.JSON, tl.WebVTT)
+	}
+	return files
 }
 
 // vodInfo is a recording's info document: its files when it has several (HLS), and the gaps

@@ -65,6 +65,13 @@ type vod struct {
 	Kind     string `json:"kind"`
 	Merged   bool   `json:"merged"`
 	Info     string `json:"info"`
+	// StartTime is the recording's first frame, Unix milliseconds.
+	StartTime int64 `json:"startTime"`
+	// Timeline is a room recording's: the URLs of its events and chapters.
+	Timeline *struct {
+		JSON   string `json:"json"`
+		WebVTT string `json:"webvtt"`
+	} `json:"timeline"`
 }
 
 // startService runs a node on a fresh data directory; options adjust its configuration.

@@ -206,8 +206,10 @@ func TestRoomRecording(t *testing.T) {
 	const silentBand = 3500.0
 
 	joined := map[string]*synthetic.Participant{}
+	happened := map[string]time.Time{} // when the test saw each join and leave ("leave bob")
 	for _, m := range []member{alice, bob, carol, dave} {
 		joined[m.id] = s.join(t, room, m, nil)
+		happened[m.id] = time.Now()
 		time.Sleep(100 * time.Millisecond) // a stable join order: the grid follows it
 	}
 	if got := s.participants(room); len(got) != 4 || got[0].StreamID != "alice" || got[0].Name != "Alice Liddell" || got[0].Video != "H264" || got[0].Audio != "OPUS" {
@@ -241,6 +243,7 @@ func TestRoomRecording(t *testing.T) {
 	fourTo := since() - 500*time.Millisecond
 
 	// Bob leaves: three tiles, the last one centred on the second row.
+	happened["leave bob"] = time.Now()
 	joined["bob"].Close()
 	s.waitShown(composite, "grid", []string{"alice", "carol", "dave"}, 15*time.Second)
 	time.Sleep(1500 * time.Millisecond)
@@ -250,8 +253,10 @@ func TestRoomRecording(t *testing.T) {
 
 	// An audio-only participant and a fifth camera join: 3 + 2 tiles.
 	joined[erin.id] = s.join(t, room, erin, nil)
+	happened[erin.id] = time.Now()
 	time.Sleep(100 * time.Millisecond)
 	joined[frank.id] = s.join(t, room, frank, nil)
+	happened[frank.id] = time.Now()
 	ids := []string{"alice", "carol", "dave", "audio-erin", "frank"}
 	s.waitShown(composite, "grid", ids, 15*time.Second)
 	time.Sleep(1500 * time.Millisecond)
@@ -265,6 +270,7 @@ func TestRoomRecording(t *testing.T) {
 
 	// Alice shares her screen: full frame, her camera in the corner.
 	joined[slide.id] = s.join(t, room, slide, url.Values{"screenShare": {"true"}})
+	happened[slide.id] = time.Now()
 	ids = append(ids, slide.id)
 	s.waitShown(composite, "screen", ids, 15*time.Second)
 	time.Sleep(1500 * time.Millisecond)
@@ -302,6 +308,7 @@ func TestRoomRecording(t *testing.T) {
 	for _, c := range checks {
 		c.verify(t, path)
 	}
+	checkRoomTimeline(t, s, v, happened)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	level := func(f float64, from, to time.Duration) float64 {
@@ -543,5 +550,55 @@ func checkLegs(t *testing.T, s *service, participant string, legs int, tone floa
 			t.Errorf("leg %s: %+v", v.VodName, v)
 		}
 		t.Logf("leg %s: %d ms, %.0f Hz at %.1f dB", v.VodName, v.Duration, tone, level)
+	}
+}
+
+// checkRoomTimeline checks the timeline listed with TestRoomRecording's VoD: the four who were
+// in the room when it began at its first frame, the later joins and bob's leave within a
+// second of when the test saw them, the screen share as alice's, the page's start and end
+// signals; chapters that parse and name who is in the room. Deleting the VoD deletes it.
+func checkRoomTimeline(t *testing.T, s *service, v vod, happened map[string]time.Time) {
+	t.Helper()
+	tl := s.timelineOf(v)
+	for _, id := range []string{"alice", "bob", "carol", "dave", "audio-erin", "frank"} {
+		tl.expectAt(t, "join", id, happened[id], v)
+	}
+	tl.expectAt(t, "leave", "bob", happened["leave bob"], v)
+	tl.expectAt(t, "screenShareStart", "alice_presentation", happened["alice_presentation"], v)
+	if e := tl.event(t, "join", "alice"); !e.OffRecord || e.At != 0 || e.Name != "Alice Liddell" {
+		t.Errorf("alice, in the room before the recording began: %+v", e)
+	}
+	if e := tl.event(t, "screenShareStart", "alice_presentation"); e.Presenter != "alice" {
+		t.Errorf("the screen share's presenter: %+v", e)
+	}
+	for _, id := range []string{"alice", "carol", "dave", "audio-erin", "frank"} {
+		tl.event(t, "leave", id) // everyone leaves before the page signals the end
+	}
+	tl.event(t, "startSignal", "")
+	end := tl.event(t, "endSignal", "")
+	if last := tl.chapters[len(tl.chapters)-1]; end.At < last.to.Seconds()-1 {
+		t.Errorf("the end signal at %.3fs, the chapters end at %s", end.At, last.to)
+	}
+	first := tl.chapters[0]
+	if first.from != 0 || first.text != "Alice Liddell, Bob, Carol, Dave" {
+		t.Errorf("the first chapter: %+v", first)
+	}
+	left := tl.chapterWith(t, "Bob leaves", "Alice Liddell, Carol, Dave")
+	if want := happened["leave bob"].Sub(time.UnixMilli(v.StartTime)); left.from-want > time.Second || want-left.from > time.Second {
+		t.Errorf("the chapter of bob's leave starts at %s, the test saw him leave at %s", left.from, want)
+	}
+	tl.chapterWith(t, "Erin Quiet", "Frank joins")
+	tl.chapterWith(t, "Alice Liddell shares a screen")
+	for _, c := range tl.chapters {
+		t.Logf("chapter %s --> %s %s", c.from, c.to, c.text)
+	}
+
+	if resp, _ := s.do(http.MethodDelete, "/live/rest/v2/vods/"+v.VodID, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("deleting the VoD: HTTP %d", resp.StatusCode)
+	}
+	for _, u := range []string{v.Timeline.JSON, v.Timeline.WebVTT} {
+		if resp, _ := s.do(http.MethodGet, u, nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s after its VoD was deleted: HTTP %d, want 404", u, resp.StatusCode)
+		}
 	}
 }

@@ -47,6 +47,9 @@ const (
 	DefaultMaxViewers    = 100
 )
 
+// DefaultNoMediaTimeout is how long a publisher may send nothing before it is dropped.
+const DefaultNoMediaTimeout = 5 * time.Second
+
 // Errors a caller can tell apart.
 var (
 	ErrExists       = errors.New("exists already")
@@ -77,7 +80,7 @@ type Hub struct {
 // New starts a hub.
 func New(cfg Config) (*Hub, error) {
 	if cfg.NoMediaTimeout == 0 {
-		cfg.NoMediaTimeout = 5 * time.Second
+		cfg.NoMediaTimeout = DefaultNoMediaTimeout
 	}
 	if cfg.MaxPublishers == 0 {
 		cfg.MaxPublishers = DefaultMaxPublishers

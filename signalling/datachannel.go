@@ -7,6 +7,7 @@ import "github.com/pion/webrtc/v4"
 // stream. Text stays text and binary binary, as the SDK reads both.
 func (s *Server) relayFrom(pub *publication, dc *webrtc.DataChannel) {
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		s.notice(pub, msg.Data, msg.IsString)
 		s.mu.Lock()
 		var to []*play
 		for p := range s.plays {

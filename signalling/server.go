@@ -47,7 +47,10 @@ type Config struct {
 	// MaxViewers is the most SDK plays of one stream or room, as the hub's MaxViewers bounds
 	// its WHEP viewers. Default rooms.DefaultMaxViewers; negative: no limit.
 	MaxViewers int
-	Log        zerolog.Logger
+	// OnNotice, when set, hears of the participants' notices (microphone muted, camera off).
+	// It runs on the data channel's goroutine and must not block.
+	OnNotice func(Notice)
+	Log      zerolog.Logger
 }
 
 // Defaults of the per-connection limits. An SDP offer of a room with many participants is

@@ -58,6 +58,9 @@ type Uploader struct {
 // Wait checks the database this often too, in case a change was made by another process.
 const waitPoll = time.Second
 
+// DefaultMinBackoff is the first pause after a failed upload; it doubles with each failure.
+const DefaultMinBackoff = time.Second
+
 // dbRetry is how long Run waits after the database failed it.
 const dbRetry = 5 * time.Second
 
@@ -67,7 +70,7 @@ func NewUploader(cfg UploaderConfig) (*Uploader, error) {
 		return nil, errors.New("storage: uploader needs a database and a store")
 	}
 	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = time.Second
+		cfg.MinBackoff = DefaultMinBackoff
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Minute

@@ -47,13 +47,16 @@ type Config struct {
 	Log zerolog.Logger
 }
 
+// MinSecretLen is the shortest secret that signs webhooks, in bytes.
+const MinSecretLen = 16
+
+// Defaults of a Config's zero fields.
 const (
-	minSecretLen      = 16
-	defaultMinBackoff = time.Second
-	defaultMaxBackoff = 5 * time.Minute
-	defaultMaxAge     = 72 * time.Hour
-	defaultMaxEvents  = 10000
-	defaultTimeout    = 10 * time.Second
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	DefaultMaxAge     = 72 * time.Hour
+	DefaultMaxEvents  = 10000
+	DefaultTimeout    = 10 * time.Second
 )
 
 // check validates c and fills in its defaults. Only the URL and the log matter when
@@ -73,8 +76,8 @@ func (c *Config) check() error {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("webhook: URL %q is not an absolute http(s) URL", u.Redacted())
 	}
-	if len(c.Secret) < minSecretLen {
-		return fmt.Errorf("webhook: the secret must be at least %d bytes", minSecretLen)
+	if len(c.Secret) < MinSecretLen {
+		return fmt.Errorf("webhook: the secret must be at least %d bytes", MinSecretLen)
 	}
 	if c.DB == nil {
 		return errors.New("webhook: no database for the outbox")
@@ -83,22 +86,22 @@ func (c *Config) check() error {
 		return errors.New("webhook: negative duration")
 	}
 	if c.MinBackoff == 0 {
-		c.MinBackoff = defaultMinBackoff
+		c.MinBackoff = DefaultMinBackoff
 	}
 	if c.MaxBackoff == 0 {
-		c.MaxBackoff = max(defaultMaxBackoff, c.MinBackoff)
+		c.MaxBackoff = max(DefaultMaxBackoff, c.MinBackoff)
 	}
 	if c.MinBackoff > c.MaxBackoff {
 		return fmt.Errorf("webhook: MinBackoff %v exceeds MaxBackoff %v", c.MinBackoff, c.MaxBackoff)
 	}
 	if c.MaxAge == 0 {
-		c.MaxAge = defaultMaxAge
+		c.MaxAge = DefaultMaxAge
 	}
 	if c.Timeout == 0 {
-		c.Timeout = defaultTimeout
+		c.Timeout = DefaultTimeout
 	}
 	if c.MaxEvents == 0 {
-		c.MaxEvents = defaultMaxEvents
+		c.MaxEvents = DefaultMaxEvents
 	}
 	if c.Now == nil {
 		c.Now = time.Now

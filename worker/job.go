@@ -102,6 +102,13 @@ type Recording struct {
 	// Gaps are the stretches missing from the file: a restart after a crash, or recording
 	// toggled off in a merged file. Each is also a chapter boundary.
 	Gaps []Gap `json:"gaps,omitempty"`
+	// Wall is how long the recording ran by the clock, from its first frame to the session's
+	// end, gaps included; zero when unknown (a part finished before the end, a recovered file).
+	Wall time.Duration `json:"wall,omitempty"`
+	// AVOffset is the session's A/V offset (SessionFigures.AVOffset) averaged over the
+	// session, when AVOffsetKnown.
+	AVOffset      time.Duration `json:"avOffset,omitempty"`
+	AVOffsetKnown bool          `json:"avOffsetKnown,omitempty"`
 }
 
 // Gap is time missing from a recording: At is where, in the file, the media after the gap

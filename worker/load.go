@@ -81,6 +81,9 @@ func (s *session) probe() probe {
 		p.media.videoFrames += st.VideoFrames
 		p.media.lostPackets += st.LostPackets
 		p.media.avOffset, p.media.avKnown = st.AVOffset, st.AVOffsetKnown
+		s.mu.Lock()
+		s.avOffsets.add(st)
+		s.mu.Unlock()
 	}
 	return p
 }

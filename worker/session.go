@@ -61,6 +61,8 @@ type session struct {
 	// before are the media counts of the tabs crashes ended, so that the session's counts go
 	// on growing through restarts.
 	before ingest.Stats
+	// avOffsets averages the A/V offset the ingest measures, through restarts.
+	avOffsets avOffsetMean
 
 	stopOnce sync.Once
 	stopReq  chan struct{} // closed by stop
@@ -204,7 +206,7 @@ func (s *session) bringUp(ctx context.Context) error {
 	if err := br.StartCapture(ctx, browser.CaptureOptions{
 		IngestURL: in.URL(), Secret: in.Secret(), VideoCodec: string(s.videoCodec()),
 		VideoBitrate: videoBitrate(s.job.Width, s.job.Height), AudioBitrate: ingest.OpusBitrate,
-		FrameRate: 30, Width: s.job.Width, Height: s.job.Height,
+		FrameRate: CaptureFPS, Width: s.job.Width, Height: s.job.Height,
 	}); err != nil {
 		return err
 	}
@@ -321,7 +323,12 @@ func (s *session) watch() {
 func (s *session) teardown(final State, reason string) {
 	s.setState(Ending, reason, nil)
 	s.cancel()
+	ended := time.Now()
 	if s.in != nil {
+		st := s.in.Stats()
+		s.mu.Lock()
+		s.avOffsets.add(st)
+		s.mu.Unlock()
 		s.in.Close() // no sample arrives after this
 	}
 	if s.live != nil {
@@ -331,6 +338,7 @@ func (s *session) teardown(final State, reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	recs, err := s.finishAll(ctx, final != Complete)
 	cancel()
+	s.describe(recs, ended)
 	if err != nil {
 		s.log.Error().Err(err).Msg("finishing the recordings failed; unfinished files are kept for recovery")
 		if final == Complete {

@@ -114,13 +114,13 @@ type Worker struct {
 // by a previous process that died; Recover turns its unfinished recordings into files.
 func New(cfg Config) (*Worker, error) {
 	if cfg.StartTimeout == 0 {
-		cfg.StartTimeout = 30 * time.Second
+		cfg.StartTimeout = DefaultStartTimeout
 	}
 	if cfg.StartSignalTimeout == 0 {
-		cfg.StartSignalTimeout = 30 * time.Second
+		cfg.StartSignalTimeout = DefaultStartSignalTimeout
 	}
 	if cfg.NoMediaTimeout == 0 {
-		cfg.NoMediaTimeout = 10 * time.Second
+		cfg.NoMediaTimeout = DefaultNoMediaTimeout
 	}
 	if cfg.SpoolInterval == 0 {
 		cfg.SpoolInterval = DefaultSpoolInterval

@@ -5,6 +5,10 @@
 //	mediapush worker --nats URL --data DIR --streams DIR  run sessions for a controller elsewhere
 //	mediapush record URL -o FILE [--width --height --duration]   record one page from a terminal
 //	mediapush publish WHIP_URL --color red --tone 440              a synthetic conference participant
+//	mediapush config [--config FILE] [flags]                       print the configuration in effect
+//
+// serve and worker read their settings from a YAML file (--config FILE or MEDIAPUSH_CONFIG),
+// MEDIAPUSH_* environment variables and flags: see package config.
 package main
 
 import (
@@ -22,6 +26,10 @@ Usage:
   mediapush worker --nats URL --data DIR --streams DIR [--node-id ID] [--controller-url URL] [--drain-timeout 1h]
   mediapush record URL -o FILE.mp4|FILE.webm [--width 1280] [--height 720] [--duration 0]
   mediapush publish WHIP_URL [--color red] [--tone 440] [--token JWT] [--duration 0]
+  mediapush config [--config FILE] [flags]     print the configuration in effect, secrets hidden
+
+serve and worker take their settings from a YAML file (--config FILE, or MEDIAPUSH_CONFIG),
+MEDIAPUSH_* environment variables and flags, each overriding the one before.
 
 Run "mediapush COMMAND --help" for a command's flags.
 `
@@ -41,6 +49,8 @@ func main() {
 		err = record(os.Args[2:])
 	case "publish":
 		err = publish(os.Args[2:])
+	case "config":
+		err = configCommand(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -7,7 +7,9 @@
 //   - the join of a session's parts: {stem}-merged.{ext};
 //   - an HLS recording {stem}: its playlist {stem}.m3u8, init segment {stem}_init.mp4 and media
 //     segments {stem}_00001.m4s …;
-//   - a participant's audio: {room}-{participantId}-{YYYYMMDD}-{HHMMSSmmm}.mp3.
+//   - a participant's audio: {room}-{participantId}-{YYYYMMDD}-{HHMMSSmmm}.mp3;
+//   - the timeline of a room recording {file} (its full name, extension included):
+//     {file}.timeline.json (events) and {file}.timeline.vtt (WebVTT chapters).
 package recname
 
 import (
@@ -25,6 +27,9 @@ const (
 	Playlist    = ".m3u8"
 	InitSegment = "_init.mp4"
 	SegmentExt  = ".m4s"
+	// TimelineJSON and TimelineVTT end the names of a recording's timeline files.
+	TimelineJSON = ".timeline.json"
+	TimelineVTT  = ".timeline.vtt"
 )
 
 // Format is the stem (the name without its extension) of a recording of streamID begun at began.
@@ -118,4 +123,29 @@ func PlaylistOf(file string) string {
 		}
 	}
 	return file
+}
+
+// Timeline names the timeline files of the recording file: its events (JSON) and its
+// chapters (WebVTT).
+func Timeline(file string) (events, chapters string) {
+	return file + TimelineJSON, file + TimelineVTT
+}
+
+// TimelineOf is the recording a timeline file belongs to; ok is false for any other file.
+func TimelineOf(file string) (recording string, ok bool) {
+	for _, suffix := range []string{TimelineJSON, TimelineVTT} {
+		if rec, found := strings.CutSuffix(file, suffix); found && rec != "" {
+			return rec, true
+		}
+	}
+	return "", false
+}
+
+// RecordingOf is the recording file a stored file belongs to: a timeline's recording, an HLS
+// segment's playlist, or the file itself.
+func RecordingOf(file string) string {
+	if rec, ok := TimelineOf(file); ok {
+		return rec
+	}
+	return PlaylistOf(file)
 }

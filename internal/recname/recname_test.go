@@ -106,3 +106,43 @@ func FuzzParse(f *testing.F) {
 		_ = PlaylistOf(stem)
 	})
 }
+
+func TestTimelineNames(t *testing.T) {
+	events, chapters := Timeline("room1_composite-20261121-203612.mp4")
+	if events != "room1_composite-20261121-203612.mp4.timeline.json" || chapters != "room1_composite-20261121-203612.mp4.timeline.vtt" {
+		t.Errorf("Timeline = %q, %q", events, chapters)
+	}
+	for _, f := range []string{events, chapters} {
+		if rec, ok := TimelineOf(f); !ok || rec != "room1_composite-20261121-203612.mp4" || RecordingOf(f) != rec {
+			t.Errorf("TimelineOf(%q) = %q, %v; RecordingOf = %q", f, rec, ok, RecordingOf(f))
+		}
+	}
+	hlsEvents, _ := Timeline("r-20261121-203612.m3u8")
+	if RecordingOf(hlsEvents) != "r-20261121-203612.m3u8" || RecordingOf("r-20261121-203612_00002.m4s") != "r-20261121-203612.m3u8" {
+		t.Errorf("RecordingOf an HLS recording's timeline and segment")
+	}
+	for _, f := range []string{".timeline.json", ".timeline.vtt", "a.mp4", "a.timeline.txt"} {
+		if rec, ok := TimelineOf(f); ok {
+			t.Errorf("TimelineOf(%q) = %q, true: not a timeline", f, rec)
+		}
+	}
+}
+
+func FuzzTimeline(f *testing.F) {
+	for _, s := range []string{"r-20261121-203612.mp4", "x.m3u8", "", ".timeline.json", "a.timeline.vtt.timeline.json"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, file string) {
+		events, chapters := Timeline(file)
+		if file != "" {
+			for _, name := range []string{events, chapters} {
+				if rec, ok := TimelineOf(name); !ok || rec != file || RecordingOf(name) != file {
+					t.Errorf("Timeline(%q) gives %q, read back as %q, %v", file, name, rec, ok)
+				}
+			}
+		}
+		if rec, ok := TimelineOf(file); ok && (rec == "" || len(rec) >= len(file)) {
+			t.Errorf("TimelineOf(%q) = %q", file, rec)
+		}
+	})
+}
