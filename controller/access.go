@@ -213,14 +213,21 @@ func isLocal(r *http.Request) bool {
 // without a body passes, for the calls whose body is optional.
 func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
-		r := ctx.Request()
-		if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
-			return next(ctx)
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			return ctx.JSON(http.StatusUnsupportedMediaType, failed(fmt.Sprintf(
-				"the body must be sent as Content-Type: application/json, not %q", r.Header.Get("Content-Type")), ""))
+		if err := checkJSONBody(ctx.Request()); err != nil {
+			return answer(ctx, err, "", false)
 		}
 		return next(ctx)
 	}
+}
+
+// checkJSONBody is requireJSON's check: a 415 Error for a body not declared as JSON.
+func checkJSONBody(r *http.Request) error {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return &Error{Code: http.StatusUnsupportedMediaType, Message: fmt.Sprintf(
+			"the body must be sent as Content-Type: application/json, not %q", r.Header.Get("Content-Type"))}
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.Use(c.checkHost)
 	e.GET("/healthz", func(ctx echo.Context) error { return ctx.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", c.ready)
+	e.GET("/openapi.json", c.openAPI)
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
 	e.GET("/api/v1/rooms", c.listRooms, c.control)
@@ -259,11 +260,19 @@ func (c *Controller) streamFile(ctx echo.Context) error {
 			return ctx.Blob(http.StatusOK, "application/vnd.apple.mpegurl", c.svc.SignPlaylist(playlist, q))
 		}
 		ctx.Response().Header().Set("Content-Type", "application/vnd.apple.mpegurl")
-	case ".m4s":
-		ctx.Response().Header().Set("Content-Type", "video/iso.segment")
+	default:
+		if ct, ok := recordingTypes[filepath.Ext(path)]; ok {
+			ctx.Response().Header().Set("Content-Type", ct)
+		}
 	}
 	http.ServeFile(ctx.Response(), ctx.Request(), path)
 	return nil
+}
+
+// recordingTypes are the content types of the recording files, set rather than left to Go's
+// MIME table, which names every .webm audio/webm: mediapush's carry VP8 video.
+var recordingTypes = map[string]string{
+	".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg", ".m4s": "video/iso.segment", ".ts": "video/mp2t",
 }
 
 // layoutPage serves the pages embedded in the binary (layouts and test pages).

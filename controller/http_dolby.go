@@ -10,7 +10,7 @@ import (
 
 // dolbyRoutes registers the Dolby.io-style recording and Monitor API at /v2.
 func (c *Controller) dolbyRoutes(e *echo.Echo) {
-	v2 := e.Group("/v2", c.control, requireJSON)
+	v2 := e.Group("/v2", c.dolbyControl)
 	mix := v2.Group("/conferences/mix/:conferenceId")
 	mix.POST("/recording/start", c.startMix)
 	mix.POST("/recording/stop", func(ctx echo.Context) error { return c.stopMixes(ctx, "mix") })
@@ -19,6 +19,21 @@ func (c *Controller) dolbyRoutes(e *echo.Echo) {
 	v2.GET("/monitor/recordings", c.monitorRecordings)
 	v2.GET("/monitor/conferences/:conferenceId/recordings", c.conferenceRecordings)
 	v2.DELETE("/monitor/conferences/:conferenceId/recordings", c.deleteConferenceRecordings)
+}
+
+// dolbyControl guards the Dolby routes as control guards the others (and as requireJSON
+// checks their bodies), refusing in Dolby's error shape: a Dolby client reads every failure
+// of these routes the same way.
+func (c *Controller) dolbyControl(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ctx echo.Context) error {
+		if err := c.controlAllowed(ctx.Request()); err != nil {
+			return dolbyError(ctx, err)
+		}
+		if err := checkJSONBody(ctx.Request()); err != nil {
+			return dolbyError(ctx, err)
+		}
+		return next(ctx)
+	}
 }
 
 // dolbyError answers in Dolby's error shape.

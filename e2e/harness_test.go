@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"mediapush/controller"
+	"mediapush/internal/apicheck"
 	"mediapush/internal/procstat"
 )
 
@@ -101,7 +102,8 @@ func startServiceOn(t testing.TB, data string, options ...func(*controller.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ctl.Handler())
+	check := checkAPI(t)
+	srv := httptest.NewServer(check.Handler(ctl.Handler()))
 	s = &service{t: t, base: srv.URL, data: data, ctl: ctl}
 	stop = sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -114,6 +116,27 @@ func startServiceOn(t testing.TB, data string, options ...func(*controller.Confi
 	})
 	t.Cleanup(stop)
 	return s, stop
+}
+
+// openAPI is the API's document, loaded once for the suite.
+var openAPI = sync.OnceValues(func() (*apicheck.Document, error) { return apicheck.Load(controller.OpenAPIDocument()) })
+
+// checkAPI checks every request a test sends a node, and every answer, against the OpenAPI
+// document; the test fails at its end on what disagreed. Registered before the node's own
+// cleanup, it runs after it: once the server has finished every request.
+func checkAPI(t testing.TB) *apicheck.Checker {
+	t.Helper()
+	doc, err := openAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := doc.Checker()
+	t.Cleanup(func() {
+		for _, m := range check.Mismatches() {
+			t.Errorf("the API disagrees with controller/openapi.yaml: %s", m)
+		}
+	})
+	return check
 }
 
 // withDefaultDestinations runs the node with the destination policy of a fresh install: no
