@@ -56,6 +56,37 @@ func TestMessagesRoundTrip(t *testing.T) {
 	}
 }
 
+// A page's signals travel as events of their own kind, with no state, dated when the worker
+// saw them; they keep their place in the session and end nothing.
+func TestPageSignalsRoundTrip(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 1, 250_000_000, time.UTC)
+	p := &publisher{node: "w1", current: map[string]Mark{}}
+	p.wake = newCond(p)
+	start := p.add(worker.Event{StreamID: "room1_composite", State: worker.Starting})
+	for i, ev := range []worker.Event{
+		{StreamID: "room1_composite", Kind: worker.PageStarted, At: at},
+		{StreamID: "room1_composite", Kind: worker.SpeakerChanged, Speaker: "zoe", At: at.Add(time.Second)},
+		{StreamID: "room1_composite", Kind: worker.PageEnded, At: at.Add(2 * time.Second)},
+	} {
+		m := p.add(ev)
+		if m.Session != start.Session || m.Seq != uint64(i)+2 {
+			t.Errorf("%s: mark %+v, want session %s seq %d", ev.Kind, m, start.Session, i+2)
+		}
+		msg := EventMessage{Node: "w1", Session: m.Session, Seq: m.Seq, Event: ev}
+		got := roundTrip(t, msg)
+		if !reflect.DeepEqual(got, msg) {
+			t.Errorf("%s: got %+v, want %+v", ev.Kind, got, msg)
+		}
+		if got.Event.State != "" || got.Event.State.Final() {
+			t.Errorf("%s: carries state %q", ev.Kind, got.Event.State)
+		}
+	}
+	data, _ := json.Marshal(worker.Event{StreamID: "s", Kind: worker.SpeakerChanged, Speaker: "zoe", At: at})
+	if want := `{"streamId":"s","kind":"activeSpeaker","at":"2026-12-03T10:00:01.25Z","speaker":"zoe"}`; string(data) != want {
+		t.Errorf("speaker event JSON %s, want %s", data, want)
+	}
+}
+
 func TestEventsCarryNoToken(t *testing.T) {
 	job := worker.Job{StreamID: "s1", URL: "https://example.com", Token: "secret-publish-token"}
 	p := &publisher{node: "w1", current: map[string]Mark{}}

@@ -112,7 +112,7 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 	if p.kind == worker.KindMix {
 		room = p.conference // a conference's participants are those of the room of its id
 	}
-	logged := (p.kind == worker.KindRoom || p.kind == worker.KindMix) && s.timelines.begin(streamID, room, job.AwaitStartSignal)
+	logged := (p.kind == worker.KindRoom || p.kind == worker.KindMix) && s.timelines.begin(streamID, room)
 	err = s.run(ctx, job)
 	if err != nil && logged {
 		s.timelines.end(streamID)
@@ -184,6 +184,9 @@ func (s *Service) OnEvent(ev worker.Event) {
 	ev.Reason = redact.Text(ev.Reason)
 	log := s.log.With().Str("streamId", ev.StreamID).Logger()
 	s.timelines.onEvent(ev)
+	if ev.Kind != worker.StateChange {
+		return // a page's signal: the timeline's alone
+	}
 	var err error
 	switch ev.State {
 	case worker.Starting:

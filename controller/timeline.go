@@ -32,10 +32,9 @@ type timelines struct {
 
 // roomLog is the log of one recording session.
 type roomLog struct {
-	room       string
-	log        *timeline.Log
-	awaitStart bool // the page's start signal begins the recording: ACTIVE says it came
-	started    bool
+	room    string
+	log     *timeline.Log
+	started bool // the session was ACTIVE: a later ACTIVE is a restart
 }
 
 func newTimelines(hub *rooms.Hub, now func() time.Time) *timelines {
@@ -48,7 +47,7 @@ func newTimelines(hub *rooms.Hub, now func() time.Time) *timelines {
 
 // begin starts the log of the session streamID recording room, with who is in the room now.
 // A session of that id logged already keeps its log: created says whether this call made one.
-func (t *timelines) begin(streamID, room string, awaitStart bool) (created bool) {
+func (t *timelines) begin(streamID, room string) (created bool) {
 	if t == nil || room == "" {
 		return false
 	}
@@ -57,7 +56,7 @@ func (t *timelines) begin(streamID, room string, awaitStart bool) (created bool)
 		t.mu.Unlock()
 		return false
 	}
-	rl := &roomLog{room: room, log: timeline.NewLog(t.now), awaitStart: awaitStart}
+	rl := &roomLog{room: room, log: timeline.NewLog(t.now)}
 	t.byStream[streamID] = rl
 	t.mu.Unlock()
 	if t.hub != nil {
@@ -150,32 +149,31 @@ func (t *timelines) onNotice(n signalling.Notice) {
 	}
 }
 
-// endSignalled is the reason a session ends with on its page's end signal.
-const endSignalled = "the page signalled its end"
+// signalKinds are the page's signals as timeline events.
+var signalKinds = map[worker.EventKind]timeline.Kind{
+	worker.PageStarted: timeline.StartSignal, worker.PageEnded: timeline.EndSignal, worker.SpeakerChanged: timeline.ActiveSpeaker,
+}
 
-// onEvent notes what a session's events say: its start signal (ACTIVE, when it waited for
-// one), a restart after a crash (the gap's reason), its end signal.
+// onEvent notes what a session's events say: its page's start and end signals and active
+// speakers, each dated when the worker saw it; a restart after a crash (the gap's reason).
 func (t *timelines) onEvent(ev worker.Event) {
 	rl := t.get(ev.StreamID)
 	if rl == nil {
 		return
 	}
-	switch ev.State {
-	case worker.Active:
-		t.mu.Lock()
-		first := !rl.started
-		rl.started = true
-		t.mu.Unlock()
-		if first && rl.awaitStart {
-			rl.log.Add(timeline.Note{Kind: timeline.StartSignal, At: ev.At})
-		}
-		if !first && ev.Reason != "" {
-			rl.log.Add(timeline.Note{Kind: timeline.Resumed, At: ev.At, Reason: ev.Reason})
-		}
-	case worker.Ending:
-		if ev.Reason == endSignalled {
-			rl.log.Add(timeline.Note{Kind: timeline.EndSignal, At: ev.At})
-		}
+	if kind, ok := signalKinds[ev.Kind]; ok {
+		rl.log.Add(timeline.Note{Kind: kind, At: ev.At, StreamID: ev.Speaker})
+		return
+	}
+	if ev.Kind != worker.StateChange || ev.State != worker.Active {
+		return
+	}
+	t.mu.Lock()
+	first := !rl.started
+	rl.started = true
+	t.mu.Unlock()
+	if !first && ev.Reason != "" {
+		rl.log.Add(timeline.Note{Kind: timeline.Resumed, At: ev.At, Reason: ev.Reason})
 	}
 }
 

@@ -20,7 +20,7 @@ func TestTimelineFilesGoWithTheirVoD(t *testing.T) {
 	start := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	now := start
 	s := &Service{streamsDir: dir, timelines: newTimelines(nil, func() time.Time { return now })}
-	if !s.timelines.begin("r_composite", "r", false) || s.timelines.begin("r_composite", "r", false) {
+	if !s.timelines.begin("r_composite", "r") || s.timelines.begin("r_composite", "r") {
 		t.Fatal("begin makes one log per session")
 	}
 	s.timelines.note("r_composite", timeline.Note{Kind: timeline.Join, At: start.Add(2 * time.Second), StreamID: "a", Name: "Ann"})

@@ -111,10 +111,12 @@ type participant struct {
 	presenter   string
 }
 
-// room is who is in the room, in join order.
+// room is who is in the room, in join order, and who speaks.
 type room struct {
-	order []string
-	in    map[string]*participant
+	order   []string
+	in      map[string]*participant
+	speaker string
+	spoke   time.Time // when the speaker began speaking
 }
 
 func newRoom() *room { return &room{in: map[string]*participant{}} }
@@ -144,6 +146,9 @@ func (r *room) apply(n *Note) bool {
 			n.Kind = Leave
 		}
 		delete(r.in, n.StreamID)
+		if r.speaker == n.StreamID {
+			r.speaker = "" // back, and speaking, is a change again
+		}
 		r.order = slices.DeleteFunc(r.order, func(id string) bool { return id == n.StreamID })
 		return true
 	case AudioMuted, AudioUnmuted:
@@ -157,6 +162,13 @@ func (r *room) apply(n *Note) bool {
 			return false
 		}
 		p.videoOff = n.Kind == VideoOff
+		return true
+	case ActiveSpeaker:
+		// The page names whom it hears; someone not in the room (a stray line) is nobody.
+		if p == nil || n.StreamID == r.speaker {
+			return false
+		}
+		r.speaker, r.spoke = n.StreamID, n.At
 		return true
 	}
 	return true
@@ -178,6 +190,9 @@ func (r *room) state() []Event {
 		if p.videoOff {
 			out = append(out, Event{Type: VideoOff, Time: p.joined, StreamID: id, Name: p.name, OffRecord: true})
 		}
+	}
+	if p := r.in[r.speaker]; p != nil {
+		out = append(out, Event{Type: ActiveSpeaker, Time: r.spoke, StreamID: r.speaker, Name: p.name, OffRecord: true})
 	}
 	return out
 }

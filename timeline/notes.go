@@ -1,6 +1,6 @@
 // Package timeline says what happened in a recorded room and when, on the recording's own
-// clock: who joined and left, muted and unmuted, shared a screen, when the page signalled its
-// start and end and where the recording paused. A Log collects notes by the wall clock while a
+// clock: who joined and left, muted and unmuted, shared a screen, who spoke (as the recorded
+// page heard it), when the page signalled its start and end and where the recording paused. A Log collects notes by the wall clock while a
 // room is recorded; Build places them on one recording file's timeline (seconds from its first
 // frame, pauses and crash gaps taken out as the merged file takes them out) and renders the
 // result as JSON events and WebVTT chapters.

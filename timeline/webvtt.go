@@ -40,7 +40,9 @@ func (t Timeline) WebVTT() []byte {
 }
 
 // chapters walks the events, starting a chapter at each change of who is in the room (and of
-// the screen shared, and after a pause).
+// the screen shared, and after a pause). Who speaks is in the JSON events only: speakers
+// change every few seconds in a conversation, and chapters that follow them would be too
+// many to find one's way by.
 func (t Timeline) chapters() []chapter {
 	names := map[string]string{}
 	var order []string

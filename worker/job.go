@@ -65,11 +65,27 @@ const (
 // Final tells whether no other state follows s.
 func (s State) Final() bool { return s == Complete || s == Failed || s == Aborted }
 
-// Event reports a session's change of state.
+// EventKind says what an event reports: a change of the session's state, or something its
+// page signalled.
+type EventKind string
+
+// The kinds of event. Only a StateChange carries a State; the others leave it empty and are
+// dated (At) when the worker saw the page's signal.
+const (
+	StateChange    EventKind = ""
+	PageStarted    EventKind = "startSignal"   // console START_RECORDING or #conferenceStartedVoxeet
+	PageEnded      EventKind = "endSignal"     // console END_RECORDING or #conferenceEndedVoxeet
+	SpeakerChanged EventKind = "activeSpeaker" // console ACTIVE_SPEAKER <streamId>: Speaker
+)
+
+// Event reports a session's change of state, or a signal of its page (Kind).
 type Event struct {
 	StreamID string    `json:"streamId"`
-	State    State     `json:"state"`
+	Kind     EventKind `json:"kind,omitempty"`
+	State    State     `json:"state,omitempty"`
 	At       time.Time `json:"at"`
+	// Speaker is the stream id of the participant a SpeakerChanged event names.
+	Speaker string `json:"speaker,omitempty"`
 	// Reason says why a session FAILED or was ABORTED.
 	Reason string `json:"reason,omitempty"`
 	// Job is the session's job, on the STARTING event, without its credentials (Job.Public).

@@ -78,10 +78,11 @@ var errStopped = errors.New("stopped before it started")
 func newSession(w *Worker, job Job) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{w: w, job: job, began: time.Now(), state: Starting,
-		log: w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
-		sig: newSignals(), partCount: 1 + len(job.Continues), restarts: newRestartPolicy(w.cfg.MaxRestarts),
+		log:       w.cfg.Log.With().Str("streamId", job.StreamID).Logger(),
+		partCount: 1 + len(job.Continues), restarts: newRestartPolicy(w.cfg.MaxRestarts),
 		ctx: ctx, cancel: cancel,
 		stopReq: make(chan struct{}), endReq: make(chan struct{}), done: make(chan struct{})}
+	s.sig = newSignals(s.reportSignal)
 	s.outs = newLiveOutputs(s.log, s.requestKeyframe, w.cfg.Capture.HLSSegment)
 	s.outs.maxPushes = w.cfg.MaxPushes
 	if w.cfg.Hub != nil {
@@ -121,6 +122,23 @@ func (s *session) setState(st State, reason string, recs []Recording) {
 		s.final = ev
 	}
 	s.w.cfg.OnEvent(ev)
+}
+
+// reportSignal sends what the page signalled as an event, while the session runs: a signal
+// a page gives as it is being closed is nobody's business.
+func (s *session) reportSignal(kind EventKind, speaker string, at time.Time) {
+	s.mu.Lock()
+	st := s.state
+	s.mu.Unlock()
+	if st != Starting && st != Active {
+		return
+	}
+	if kind == SpeakerChanged {
+		s.log.Debug().Str("speaker", speaker).Msg("active speaker")
+	} else {
+		s.log.Info().Str("signal", string(kind)).Msg("the page signalled")
+	}
+	s.w.cfg.OnEvent(Event{StreamID: s.job.StreamID, Kind: kind, At: at, Speaker: speaker})
 }
 
 // start brings the session to ACTIVE or tears it down with the reason it could not.
