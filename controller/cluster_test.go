@@ -2,13 +2,11 @@ package controller
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"mediapush/catalog"
@@ -82,29 +80,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // A controller that restarts fails only the sessions no worker node still runs.
 func TestClusterRestartKeepsRemoteSessions(t *testing.T) {
-	broker, err := cluster.StartBroker(cluster.BrokerConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(broker.Close)
-	connect := func(name string) *nats.Conn {
-		nc, err := cluster.Connect(broker.URL(), "", name, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
-	}
+	connect := testBroker(t)
+	testNode(t, connect)
 	ctx := context.Background()
-	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: "w1", Conn: connect("w1"), Heartbeat: 50 * time.Millisecond, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions := &remoteSessions{node: node}
-	if err := node.Serve(sessions); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close(ctx) }) //nolint:errcheck // test end
 
 	data := t.TempDir()
 	open := func(name string) *Controller {

@@ -4,17 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
-	"mediapush/cluster"
 	"mediapush/rooms"
 	"mediapush/worker"
 )
@@ -25,28 +22,9 @@ const testClusterToken = "cluster-token-for-tests-0123456789"
 // on worker node w1 (no Chromium), served over HTTP.
 func liveCluster(t *testing.T, token string) (*Controller, *httptest.Server) {
 	t.Helper()
-	broker, err := cluster.StartBroker(cluster.BrokerConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(broker.Close)
-	connect := func(name string) *nats.Conn {
-		nc, err := cluster.Connect(broker.URL(), "", name, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
-	}
+	connect := testBroker(t)
+	testNode(t, connect)
 	ctx := context.Background()
-	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: "w1", Conn: connect("w1"), Heartbeat: 50 * time.Millisecond, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Serve(&remoteSessions{node: node}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close(ctx) }) //nolint:errcheck // test end
 	c, err := Open(Config{DataDir: t.TempDir(), Log: zerolog.Nop(),
 		Cluster: ClusterConfig{Conn: connect("controller"), NoLocalSessions: true, Token: token}})
 	if err != nil {

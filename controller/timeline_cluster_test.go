@@ -2,14 +2,11 @@ package controller
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
-	"mediapush/cluster"
 	"mediapush/timeline"
 	"mediapush/worker"
 )
@@ -17,28 +14,9 @@ import (
 // A worker node's page signals cross NATS as events and reach the room's timeline dated when
 // the node saw them; they change nothing of the session's state.
 func TestPageSignalsFromANodeReachTheTimeline(t *testing.T) {
-	broker, err := cluster.StartBroker(cluster.BrokerConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(broker.Close)
-	connect := func(name string) *nats.Conn {
-		nc, err := cluster.Connect(broker.URL(), "", name, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
-	}
+	connect := testBroker(t)
+	node := testNode(t, connect)
 	ctx := context.Background()
-	node, err := cluster.NewNode(ctx, cluster.NodeConfig{ID: "w1", Conn: connect("w1"), Heartbeat: 50 * time.Millisecond, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Serve(&remoteSessions{node: node}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close(ctx) }) //nolint:errcheck // test end
 	c, err := Open(Config{DataDir: t.TempDir(), Log: zerolog.Nop(),
 		Cluster: ClusterConfig{Conn: connect("controller"), NoLocalSessions: true, NodeTimeout: time.Second}})
 	if err != nil {
