@@ -247,16 +247,7 @@ type storedVoD struct {
 
 func storedVoDs(s *service, streamID string) []storedVoD {
 	s.t.Helper()
-	var all, out []storedVoD
-	if code := s.getJSON("/live/rest/v2/vods/list/0/50", &all); code != http.StatusOK {
-		s.t.Fatalf("vods: HTTP %d", code)
-	}
-	for _, v := range all {
-		if v.StreamID == streamID {
-			out = append(out, v)
-		}
-	}
-	return out
+	return vodsOf[storedVoD](s, streamID)
 }
 
 // allStored tells whether streamID has n VoDs, all with storage.

@@ -220,6 +220,24 @@ func (s *service) vods() []vod {
 	return v
 }
 
+// streamOf is the stream a VoD is of; types that embed vod to read more of its fields have it too.
+func (v vod) streamOf() string { return v.StreamID }
+
+// vodsOf lists the VoDs of streamID as T: vod, or a type embedding it with more fields.
+func vodsOf[T interface{ streamOf() string }](s *service, streamID string) []T {
+	s.t.Helper()
+	var all, out []T
+	if code := s.getJSON("/live/rest/v2/vods/list/0/50", &all); code != http.StatusOK {
+		s.t.Fatalf("vods: HTTP %d", code)
+	}
+	for _, v := range all {
+		if v.streamOf() == streamID {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // vodOf returns the one VoD of streamID.
 func (s *service) vodOf(streamID string) vod {
 	s.t.Helper()

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,16 +53,7 @@ type measuredRecording struct {
 
 func measuredVoDs(s *service, streamID string) []measuredVoD {
 	s.t.Helper()
-	var all, out []measuredVoD
-	if code := s.getJSON("/live/rest/v2/vods/list/0/50", &all); code != http.StatusOK {
-		s.t.Fatalf("vods: HTTP %d", code)
-	}
-	for _, v := range all {
-		if v.StreamID == streamID {
-			out = append(out, v)
-		}
-	}
-	return out
+	return vodsOf[measuredVoD](s, streamID)
 }
 
 // hooksOf returns the recordings that deliveries of event told of, by file name.
