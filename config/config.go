@@ -25,6 +25,7 @@ import (
 	"mediapush/controller"
 	"mediapush/ingest"
 	"mediapush/output"
+	"mediapush/raw"
 	"mediapush/rooms"
 	"mediapush/storage"
 	"mediapush/webhook"
@@ -120,6 +121,7 @@ type Rooms struct {
 	NoMediaTimeout time.Duration `koanf:"noMediaTimeout" flag:"room-no-media-timeout"`
 	MaxPublishers  int           `koanf:"maxPublishers" flag:"max-room-publishers"`
 	MaxViewers     int           `koanf:"maxViewers" flag:"max-viewers"`
+	RawRecording   string        `koanf:"rawRecording"`
 }
 
 // Sessions bound a session's start and its media.
@@ -215,7 +217,7 @@ func Defaults() Config {
 		Webhook: Webhook{MaxEvents: webhook.DefaultMaxEvents, Timeout: webhook.DefaultTimeout,
 			MinBackoff: webhook.DefaultMinBackoff, MaxBackoff: webhook.DefaultMaxBackoff, MaxAge: webhook.DefaultMaxAge},
 		Rooms: Rooms{PageURL: controller.DefaultRoomURL, PublicIPs: []string{}, NoMediaTimeout: rooms.DefaultNoMediaTimeout,
-			MaxPublishers: rooms.DefaultMaxPublishers, MaxViewers: rooms.DefaultMaxViewers},
+			MaxPublishers: rooms.DefaultMaxPublishers, MaxViewers: rooms.DefaultMaxViewers, RawRecording: string(raw.DefaultMode)},
 		Sessions: Sessions{StartTimeout: worker.DefaultStartTimeout, StartSignalTimeout: worker.DefaultStartSignalTimeout,
 			NoMediaTimeout: worker.DefaultNoMediaTimeout},
 		Capture: Capture{FrameRate: worker.DefaultCaptureFPS, VideoBitrate: AutoInt{Auto: true}, AudioBitrate: ingest.DefaultOpusBitrate},

@@ -17,6 +17,7 @@ import (
 	"mediapush/controller"
 	"mediapush/ingest"
 	"mediapush/output"
+	"mediapush/raw"
 	"mediapush/webhook"
 	"mediapush/worker"
 )
@@ -241,6 +242,9 @@ func (c *checker) serve() {
 	c.positive(&r.NoMediaTimeout)
 	c.limit(&r.MaxPublishers)
 	c.limit(&r.MaxViewers)
+	if _, err := raw.ParseMode(r.RawRecording); err != nil {
+		c.bad(&r.RawRecording, "always, withRecording or off")
+	}
 	c.positive(&cfg.Cluster.NodeTimeout)
 	c.quality()
 }

@@ -92,7 +92,7 @@ func (c *Controller) keepRetention(ctx context.Context) {
 func (c *Controller) SweepRetention(ctx context.Context) int {
 	n := 0
 	now := c.cfg.Now()
-	for kind, age := range map[string]time.Duration{"mix": c.cfg.MixRetention, "individual": c.cfg.IndividualRetention} {
+	for kind, age := range map[string]time.Duration{"mix": c.cfg.MixRetention, "individual": c.cfg.IndividualRetention, "raw": c.cfg.IndividualRetention} {
 		if age < 0 {
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"mediapush/cluster"
 	"mediapush/internal/destination"
 	"mediapush/legs"
+	"mediapush/raw"
 	"mediapush/rooms"
 	"mediapush/signalling"
 	"mediapush/storage"
@@ -79,6 +80,10 @@ type Config struct {
 	// Retention deletes recordings older than these ages; a negative age keeps them for ever.
 	// Default 180 days for mixes, 15 days for individual participant audio.
 	MixRetention, IndividualRetention time.Duration
+	// RawRecording says which rooms keep a raw recording (each publication's media as
+	// relayed, and a manifest): raw.WithRecording (default) while they are recorded,
+	// raw.Always from their first participant, raw.Off none. Its retention is individual audio's.
+	RawRecording raw.Mode
 	// Now is the clock of retention; default time.Now.
 	Now func() time.Time
 	// Limits bound the sessions at once, their length, their pushes and the disk space kept free.
@@ -125,6 +130,7 @@ type Controller struct {
 	node       *cluster.Node
 	hub        *rooms.Hub
 	legs       *legs.Recorder
+	raw        *raw.Recorder
 	echo       *echo.Echo
 	cfg        Config
 	access     access
@@ -214,12 +220,19 @@ func Open(cfg Config) (*Controller, error) {
 	}
 	c.legs = legs.New(c.hub, filepath.Join(cfg.DataDir, "recording"), c.svc.streamsDir, c.svc.addLeg, cfg.Log)
 	c.svc.legs = c.legs
+	c.raw, err = raw.New(raw.Config{Hub: c.hub, Mode: cfg.RawRecording, WorkDir: filepath.Join(cfg.DataDir, "recording", "raw"),
+		StreamsDir: c.svc.streamsDir, OnDone: c.svc.addRaw, Log: cfg.Log})
+	if err != nil {
+		c.log.Error().Err(err).Msg("rooms will not be recorded raw")
+	}
+	c.svc.raw = c.raw
 	if !cfg.Quality.Off {
 		c.svc.measurer = newMeasurer(c.svc, cfg.Quality, cfg.Log)
 		c.svc.measurer.resume(context.Background()) // before recovery lists recordings of its own
 	}
 	c.recover(cfg)
 	c.legs.Recover(context.Background())
+	c.raw.Recover()
 
 	c.echo = echo.New()
 	c.echo.HideBanner, c.echo.HidePort = true, true
@@ -296,6 +309,7 @@ func (c *Controller) Close(ctx context.Context) error {
 	close(c.closing)
 	errs := []error{c.closeRunner(ctx)}
 	c.legs.Close(ctx)
+	c.raw.Close()
 	if c.svc.measurer != nil {
 		// Before the uploads and the webhook outbox stop: measuring ends in a delivery.
 		c.svc.measurer.close(ctx)

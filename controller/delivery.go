@@ -188,8 +188,8 @@ type availablePayload struct {
 // announce sends Recordings.Available for a VoD, with a download URL and its quality, and
 // Recording.Suspect after it for a suspect one.
 func (s *Service) announce(ctx context.Context, v catalog.VoD) {
-	if s.delivery.hooks == nil {
-		return
+	if s.delivery.hooks == nil || v.Kind == rawKind {
+		return // a raw recording is material for a remix, not a recording to play
 	}
 	r, err := s.mixRecording(ctx, v)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"mediapush/internal/recname"
 	"mediapush/internal/redact"
 	"mediapush/legs"
+	"mediapush/raw"
 	"mediapush/recorder"
 	"mediapush/rooms"
 	"mediapush/storage"
@@ -47,6 +48,7 @@ type Service struct {
 	nodeOf     func(streamID string) string
 	hub        *rooms.Hub
 	legs       *legs.Recorder
+	raw        *raw.Recorder
 	roomURL    string // the page template of room recordings
 	streamsDir string
 	delivery   delivery
@@ -113,9 +115,15 @@ func (s *Service) startPush(ctx context.Context, streamID string, req StartReque
 		room = p.conference // a conference's participants are those of the room of its id
 	}
 	logged := (p.kind == worker.KindRoom || p.kind == worker.KindMix) && s.timelines.begin(streamID, room)
+	// The raw recording begins with the request, before the page loads; the session's end
+	// releases it.
+	held := (p.kind == worker.KindRoom || p.kind == worker.KindMix) && s.raw.Hold(room, streamID)
 	err = s.run(ctx, job)
 	if err != nil && logged {
 		s.timelines.end(streamID)
+	}
+	if err != nil && held {
+		s.raw.Release(streamID)
 	}
 	return streamID, err
 }
@@ -217,6 +225,7 @@ func (s *Service) OnEvent(ev worker.Event) {
 	if ev.State.Final() {
 		s.vodIDs.take(ev.StreamID) // a recording turned on that never got a frame
 		s.timelines.end(ev.StreamID)
+		s.raw.Release(ev.StreamID)
 	}
 	if room := s.roomOf(ctx, ev); room != "" {
 		if ev.State.Final() {

@@ -36,7 +36,7 @@ func newSignalling(cfg Config, svc *Service, hub *rooms.Hub) *signalling.Server 
 		}
 	}
 	return signalling.New(signalling.Config{Hub: hub, Backend: signallingBackend{svc}, OriginPatterns: patterns,
-		MaxViewers: cfg.Rooms.MaxViewers, OnNotice: svc.timelines.onNotice, Log: cfg.Log})
+		MaxViewers: cfg.Rooms.MaxViewers, OnNotice: svc.onNotice, Log: cfg.Log})
 }
 
 // Signalling is the node's JS SDK signalling server.

@@ -94,6 +94,13 @@ func newTrackReader(s *Session, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	return r, nil
 }
 
+// Depacketizer turns one track's RTP packets, in order, into samples (without their PTS):
+// a packet that does not end a frame, or a frame broken by loss, gives an error. For a
+// recorder of the rooms' relayed streams.
+func Depacketizer(codec media.Codec, fmtp string) (func(*rtp.Packet) (media.Sample, error), error) {
+	return depacketizer(codec, fmtp)
+}
+
 func depacketizer(codec media.Codec, fmtp string) (func(*rtp.Packet) (media.Sample, error), error) {
 	switch codec {
 	case media.H264:

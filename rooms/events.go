@@ -1,6 +1,12 @@
 package rooms
 
-import "github.com/pion/rtp"
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
 
 // Watcher hears of WHIP publications that begin and end. A publication begins once its tracks
 // are known (from its first packets): Stream.localTracks is complete when a watcher hears of it.
@@ -30,30 +36,61 @@ func (h *Hub) notify(info StreamInfo, started bool) {
 // TapAudio passes every audio packet of the stream, as it is relayed, to f (a recorder of the
 // participant's own sound) until untap is called.
 func (s *Stream) TapAudio(f func(*rtp.Packet)) (untap func()) {
+	return s.addTap(&s.taps, f)
+}
+
+// TapVideo passes every video packet of the stream, as it is relayed, to f (a recorder of the
+// participant's own picture) until untap is called. The publisher is asked for a keyframe at
+// once, whatever viewers asked for lately: a recording begins at its first keyframe.
+func (s *Stream) TapVideo(f func(*rtp.Packet)) (untap func()) {
+	untap = s.addTap(&s.videoTaps, f)
+	s.mu.Lock()
+	s.lastKeyRq = time.Time{}
+	s.mu.Unlock()
+	s.RequestKeyframe()
+	return untap
+}
+
+// Codecs are the codecs of the stream's tracks, nil for a track it does not have.
+func (s *Stream) Codecs() (video, audio *webrtc.RTPCodecCapability) {
+	for _, t := range s.localTracks() {
+		c := t.Codec()
+		if t.Kind() == webrtc.RTPCodecTypeVideo {
+			video = &c
+		} else {
+			audio = &c
+		}
+	}
+	return video, audio
+}
+
+// addTap adds f to the taps of one kind; taps are copied on change so that packets read them
+// without a lock.
+func (s *Stream) addTap(taps *atomic.Pointer[map[int]func(*rtp.Packet)], f func(*rtp.Packet)) (untap func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextTap
 	s.nextTap++
-	taps := map[int]func(*rtp.Packet){id: f}
-	for k, v := range s.audioTaps() {
-		taps[k] = v
+	next := map[int]func(*rtp.Packet){id: f}
+	for k, v := range loadTaps(taps) {
+		next[k] = v
 	}
-	s.taps.Store(&taps)
+	taps.Store(&next)
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		rest := map[int]func(*rtp.Packet){}
-		for k, v := range s.audioTaps() {
+		for k, v := range loadTaps(taps) {
 			if k != id {
 				rest[k] = v
 			}
 		}
-		s.taps.Store(&rest)
+		taps.Store(&rest)
 	}
 }
 
-func (s *Stream) audioTaps() map[int]func(*rtp.Packet) {
-	if t := s.taps.Load(); t != nil {
+func loadTaps(taps *atomic.Pointer[map[int]func(*rtp.Packet)]) map[int]func(*rtp.Packet) {
+	if t := taps.Load(); t != nil {
 		return *t
 	}
 	return nil

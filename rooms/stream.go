@@ -68,9 +68,10 @@ type Stream struct {
 	ready                   chan struct{} // closed once announced: its tracks are all known
 	done                    chan struct{}
 
-	// taps receive the audio packets; copied on change, read without a lock per packet.
-	taps    atomic.Pointer[map[int]func(*rtp.Packet)]
-	nextTap int
+	// taps receive the audio packets, videoTaps the video packets; copied on change, read
+	// without a lock per packet.
+	taps, videoTaps atomic.Pointer[map[int]func(*rtp.Packet)]
+	nextTap         int
 }
 
 // Info is a snapshot of the stream's description.
@@ -121,10 +122,12 @@ func (s *Stream) AddTrack(c webrtc.RTPCodecCapability) (*Forwarder, error) {
 // the publisher, not with the viewers.
 func (f *Forwarder) WriteRTP(p *rtp.Packet) {
 	f.s.lastPacket.Store(time.Now().UnixNano())
+	taps := &f.s.videoTaps
 	if f.audio {
-		for _, tap := range f.s.audioTaps() {
-			tap(p)
-		}
+		taps = &f.s.taps
+	}
+	for _, tap := range loadTaps(taps) {
+		tap(p)
 	}
 	h := p.Header
 	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0

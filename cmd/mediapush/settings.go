@@ -10,6 +10,7 @@ import (
 	"mediapush/browser"
 	"mediapush/config"
 	"mediapush/controller"
+	"mediapush/raw"
 	"mediapush/worker"
 )
 
@@ -96,6 +97,7 @@ func serveConfig(c config.Config) (controller.Config, error) {
 	cfg.AllowedHosts, cfg.AllowedOrigins, cfg.ParticipantOrigins = c.HTTP.AllowedHosts, c.HTTP.AllowedOrigins, c.HTTP.ParticipantOrigins
 	cfg.Rooms.TokenSecret, cfg.Rooms.PublicIPs, cfg.Rooms.NoMediaTimeout = []byte(c.Rooms.TokenSecret), c.Rooms.PublicIPs, c.Rooms.NoMediaTimeout
 	cfg.Rooms.MaxPublishers, cfg.Rooms.MaxViewers = offIfZero(c.Rooms.MaxPublishers), offIfZero(c.Rooms.MaxViewers)
+	cfg.RawRecording = raw.Mode(c.Rooms.RawRecording)
 	if s3 := c.S3; s3.Bucket != "" {
 		cfg.S3.Endpoint, cfg.S3.Bucket, cfg.S3.Region, cfg.S3.Prefix, cfg.S3.Secure = s3.Endpoint, s3.Bucket, s3.Region, s3.Prefix, !s3.Insecure
 		cfg.S3.AccessKey, cfg.S3.SecretKey = s3.AccessKey, s3.SecretKey

@@ -9,7 +9,9 @@
 //     segments {stem}_00001.m4s …;
 //   - a participant's audio: {room}-{participantId}-{YYYYMMDD}-{HHMMSSmmm}.mp3;
 //   - the timeline of a room recording {file} (its full name, extension included):
-//     {file}.timeline.json (events) and {file}.timeline.vtt (WebVTT chapters).
+//     {file}.timeline.json (events) and {file}.timeline.vtt (WebVTT chapters);
+//   - a room's raw recording {stem} = {room}-{YYYYMMDD}-{HHMMSSmmm}: its manifest {stem}.raw.json
+//     and each publication's file {stem}.raw-{NNN}.{mkv|ogg}, numbered from 1 in joining order.
 package recname
 
 import (
@@ -30,6 +32,10 @@ const (
 	// TimelineJSON and TimelineVTT end the names of a recording's timeline files.
 	TimelineJSON = ".timeline.json"
 	TimelineVTT  = ".timeline.vtt"
+	// RawManifestExt ends a raw recording's manifest; RawTrackMark comes before the number
+	// of a publication's file in it.
+	RawManifestExt = ".raw.json"
+	RawTrackMark   = ".raw-"
 )
 
 // Format is the stem (the name without its extension) of a recording of streamID begun at began.
@@ -142,10 +148,43 @@ func TimelineOf(file string) (recording string, ok bool) {
 }
 
 // RecordingOf is the recording file a stored file belongs to: a timeline's recording, an HLS
-// segment's playlist, or the file itself.
+// segment's playlist, a raw publication's manifest, or the file itself.
 func RecordingOf(file string) string {
 	if rec, ok := TimelineOf(file); ok {
 		return rec
 	}
+	if manifest, ok := RawOf(file); ok {
+		return manifest
+	}
 	return PlaylistOf(file)
+}
+
+// Raw is the stem of a room's raw recording begun at began: named like a participant's audio,
+// to the millisecond, as a room may be recorded again within a second.
+func Raw(room string, began time.Time) string { return Leg(room, "raw", began) }
+
+// RawManifest is the manifest of the raw recording stem.
+func RawManifest(stem string) string { return stem + RawManifestExt }
+
+// RawTrack is the file of the n-th publication (n ≥ 1) of the raw recording stem; ext is its
+// container's extension with the dot (".mkv", ".ogg").
+func RawTrack(stem string, n int, ext string) string {
+	return fmt.Sprintf("%s%s%03d%s", stem, RawTrackMark, n, ext)
+}
+
+// RawOf is the manifest a raw publication's file belongs to; ok is false for any other file.
+func RawOf(file string) (manifest string, ok bool) {
+	stem, ext := SplitExt(file)
+	if ext != ".mkv" && ext != ".ogg" {
+		return "", false
+	}
+	i := strings.LastIndex(stem, RawTrackMark)
+	if i <= 0 {
+		return "", false
+	}
+	n := stem[i+len(RawTrackMark):]
+	if len(n) < 3 || strings.Trim(n, "0123456789") != "" {
+		return "", false
+	}
+	return RawManifest(stem[:i]), true
 }

@@ -1,6 +1,7 @@
 package recname
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -143,6 +144,55 @@ func FuzzTimeline(f *testing.F) {
 		}
 		if rec, ok := TimelineOf(file); ok && (rec == "" || len(rec) >= len(file)) {
 			t.Errorf("TimelineOf(%q) = %q", file, rec)
+		}
+	})
+}
+
+func TestRawNames(t *testing.T) {
+	began := time.Date(2026, 12, 3, 10, 4, 5, 678_000_000, time.UTC)
+	stem := Raw("room1", began)
+	if stem != "room1-raw-20261203-100405678" {
+		t.Errorf("Raw = %q", stem)
+	}
+	if rest, at, err := ParseLeg(stem); err != nil || rest != "room1-raw" || !at.Equal(began) {
+		t.Errorf("ParseLeg(%q) = %q, %v, %v", stem, rest, at, err)
+	}
+	manifest := RawManifest(stem)
+	for _, f := range []string{RawTrack(stem, 1, ".mkv"), RawTrack(stem, 12, ".ogg"), RawTrack(stem, 1234, ".mkv")} {
+		if m, ok := RawOf(f); !ok || m != manifest || RecordingOf(f) != manifest {
+			t.Errorf("RawOf(%q) = %q, %v; RecordingOf = %q; want %q", f, m, ok, RecordingOf(f), manifest)
+		}
+	}
+	if f := RawTrack(stem, 3, ".mkv"); f != "room1-raw-20261203-100405678.raw-003.mkv" {
+		t.Errorf("RawTrack = %q", f)
+	}
+	for _, f := range []string{"a.mkv", ".raw-001.mkv", "a.raw-01.mkv", "a.raw-001.mp4", "a.raw-0x1.mkv", "a.raw-001", manifest} {
+		if m, ok := RawOf(f); ok {
+			t.Errorf("RawOf(%q) = %q, true: not a raw publication's file", f, m)
+		}
+	}
+	if RecordingOf(manifest) != manifest {
+		t.Errorf("RecordingOf(%q) = %q", manifest, RecordingOf(manifest))
+	}
+}
+
+func FuzzRaw(f *testing.F) {
+	for _, s := range []string{"room1-raw-20261203-100405678", "", "a.raw-001", "x.raw-"} {
+		f.Add(s, 1, true)
+	}
+	f.Fuzz(func(t *testing.T, stem string, n int, video bool) {
+		ext := ".ogg"
+		if video {
+			ext = ".mkv"
+		}
+		if stem != "" && n >= 1 && n < 1_000_000 {
+			file := RawTrack(stem, n, ext)
+			if m, ok := RawOf(file); !ok || m != RawManifest(stem) || RecordingOf(file) != m {
+				t.Errorf("RawTrack(%q, %d) = %q, read back as %q, %v", stem, n, file, m, ok)
+			}
+		}
+		if m, ok := RawOf(stem + ext); ok && (!strings.HasSuffix(m, RawManifestExt) || len(m) > len(stem)+len(RawManifestExt)) {
+			t.Errorf("RawOf(%q) = %q", stem+ext, m)
 		}
 	})
 }
