@@ -157,6 +157,8 @@ func (s *Service) StopPush(ctx context.Context, streamID string) error {
 	if streamID == "" {
 		return badRequest(errors.New("streamId is mandatory"))
 	}
+	// A room's raw recording ends with the stop call, not once the session's files are done.
+	s.raw.Release(streamID)
 	_, err := s.runner.Stop(ctx, streamID)
 	switch {
 	case errors.Is(err, worker.ErrNotFound):

@@ -117,16 +117,22 @@ func checkRawFile(t *testing.T, path string, m rawMember) time.Duration {
 	if err != nil {
 		t.Fatalf("%s: %v", m.id, err)
 	}
-	if info.Video == nil || info.Video.Codec != "h264" || info.Video.Width != m.width || info.Video.Height != m.height {
+	if info.Video == nil || info.Audio == nil {
+		t.Fatalf("%s's file: video %+v, audio %+v; want both", m.id, info.Video, info.Audio)
+	}
+	if info.Video.Codec != "h264" || info.Video.Width != m.width || info.Video.Height != m.height {
 		t.Errorf("%s's file: video %+v, want h264 %dx%d", m.id, info.Video, m.width, m.height)
 	}
-	if info.Audio == nil || info.Audio.Codec != "opus" {
+	if info.Audio.Codec != "opus" {
 		t.Errorf("%s's file: audio %+v, want opus", m.id, info.Audio)
 	}
 	if err := mediacheck.Decodes(ctx, path); err != nil {
 		t.Errorf("%s's file does not decode cleanly: %v", m.id, err)
 	}
-	mid := info.Duration / 2
+	// The files are written as they come, with no duration in their header: their streams'
+	// packets tell how long they last.
+	dur := max(info.Duration, info.Video.Duration, info.Audio.Duration)
+	mid := dur / 2
 	colors, err := mediacheck.FrameColors(ctx, path, mid, []mediacheck.Point{{X: 0.5, Y: 0.5}})
 	if err != nil {
 		t.Fatalf("%s: %v", m.id, err)
@@ -135,7 +141,7 @@ func checkRawFile(t *testing.T, path string, m rawMember) time.Duration {
 		t.Errorf("%s's file shows %s at %.1fs, want %s", m.id, colors[0], mid.Seconds(), m.colorName)
 	}
 	const silentBand = 3500.0
-	from, to := info.Duration/4, info.Duration*3/4
+	from, to := dur/4, dur*3/4
 	tone, err := mediacheck.ToneLevel(ctx, path, m.tone, from, to)
 	if err != nil {
 		t.Fatal(err)
@@ -147,9 +153,9 @@ func checkRawFile(t *testing.T, path string, m rawMember) time.Duration {
 	if tone < silent+20 {
 		t.Errorf("%s's %.0f Hz at %.1f dB, the silent band at %.1f dB: not heard", m.id, m.tone, tone, silent)
 	}
-	t.Logf("%s: %s, %dx%d, %.1f fps, tone %.1f dB over silence %.1f dB", m.id, info.Duration.Round(10*time.Millisecond),
+	t.Logf("%s: %s, %dx%d, %.1f fps, tone %.1f dB over silence %.1f dB", m.id, dur.Round(10*time.Millisecond),
 		info.Video.Width, info.Video.Height, info.Video.FPS, tone, silent)
-	return info.Duration
+	return dur
 }
 
 // TestRawRoomRecording records a room while three participants are in it, one leaves and one
