@@ -148,9 +148,11 @@ func Open(path string) (*Catalog, error) {
 		db.Close()
 		return nil, fmt.Errorf("catalog %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(context.Background(), metaSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	for _, schema := range []string{metaSchema, remixSchema} {
+		if _, err := db.ExecContext(context.Background(), schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("catalog %s: %w", path, err)
+		}
 	}
 	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
