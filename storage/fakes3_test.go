@@ -110,3 +110,13 @@ func randomFile(t *testing.T, path string, size int, seed uint64) [32]byte {
 	}
 	return [32]byte(h.Sum(nil))
 }
+
+// randomFileDigest is the SHA-256 of the file at path, as randomFile returns it.
+func randomFileDigest(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}

@@ -177,6 +177,20 @@ func (s *S3) Read(ctx context.Context, key string, limit int64) ([]byte, error) 
 	return b, nil
 }
 
+// Get copies the object of key to the file path (made or replaced), for work that needs a
+// stored recording's bytes on disk (a remix of a raw recording). The file is written beside
+// path and renamed into place whole.
+func (s *S3) Get(ctx context.Context, key, path string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	obj := s.object(key)
+	if err := s.client.FGetObject(ctx, s.bucket, obj, path, minio.GetObjectOptions{}); err != nil {
+		return fmt.Errorf("storage: reading s3://%s/%s: %w", s.bucket, obj, err)
+	}
+	return nil
+}
+
 // contentTypes are the types players need to see for the files a recording is made of; the
 // system's MIME table often lacks them (m3u8, m4s) or differs between machines.
 var contentTypes = map[string]string{

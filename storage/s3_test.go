@@ -59,6 +59,13 @@ func TestS3PutURLDelete(t *testing.T) {
 			if ctype != tc.wantType {
 				t.Fatalf("Content-Type = %q, want %q", ctype, tc.wantType)
 			}
+			copied := filepath.Join(t.TempDir(), "copy")
+			if err := s.Get(ctx, tc.key, copied); err != nil {
+				t.Fatal(err)
+			}
+			if got := randomFileDigest(t, copied); got != want {
+				t.Fatal("the bytes Get copied differ from the file")
+			}
 
 			if err := s.Delete(ctx, tc.key); err != nil {
 				t.Fatal(err)
