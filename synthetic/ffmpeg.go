@@ -40,12 +40,12 @@ func makeVideo(ctx context.Context, dir string, opt Options) (string, error) {
 // Ogg page: the sender passes each page's payload on as one RTP packet, so a page must not
 // hold more than one Opus packet. The sine source peaks at -18 dBFS; +6 dB brings it to
 // -12 dBFS, loud enough to measure and far from clipping. pan copies the mono tone to both
-// channels: ffmpeg's own upmix would lower it by 3 dB.
+// channels: ffmpeg's own upmix would lower it by 3 dB. ToneGain lowers it from there.
 func makeAudio(ctx context.Context, dir string, opt Options) (string, error) {
 	path := filepath.Join(dir, "audio.ogg")
 	src := fmt.Sprintf("sine=frequency=%g:sample_rate=48000:duration=%g", opt.Tone, loopLength.Seconds())
 	err := ffmpeg(ctx, "-f", "lavfi", "-i", src,
-		"-af", "volume=6dB,pan=stereo|c0=c0|c1=c0",
+		"-af", fmt.Sprintf("volume=%gdB,pan=stereo|c0=c0|c1=c0", 6+opt.ToneGain),
 		"-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", "-page_duration", "20000",
 		"-f", "ogg", path)
 	if err != nil {

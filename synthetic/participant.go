@@ -26,6 +26,9 @@ import (
 type Options struct {
 	Color              string  // ffmpeg colour ("red", "0x00ff00"); "" sends no video
 	Tone               float64 // sine frequency in Hz; 0 sends no audio
+	// ToneGain lowers the tone from its -12 dBFS by this many dB (0 down to -40): a quieter
+	// participant, for tests of who speaks loudest.
+	ToneGain float64
 	Width, Height, FPS int     // default 320x180 at 15 fps
 	Token              string  // sent as "Authorization: Bearer <token>" when set
 	// DefaultCodecs offers pion's default codecs (VP8 first) instead of only the two sent.
@@ -47,6 +50,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if !(o.Tone >= 0 && o.Tone < 24000) { // NaN too
 		return o, fmt.Errorf("synthetic: tone %g Hz: want 0 (none) or up to 24 kHz", o.Tone)
+	}
+	if !(o.ToneGain >= -40 && o.ToneGain <= 0) {
+		return o, fmt.Errorf("synthetic: tone gain %g dB: want 0 down to -40", o.ToneGain)
 	}
 	o.Width = cmp.Or(o.Width, 320)
 	o.Height = cmp.Or(o.Height, 180)

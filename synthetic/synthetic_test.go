@@ -413,6 +413,7 @@ func TestPublishBadInput(t *testing.T) {
 		{"http://127.0.0.1:1/whip", Options{}, "nothing to send"},
 		{"http://127.0.0.1:1/whip", Options{Color: "red:s=1x1"}, "bad colour"},
 		{"http://127.0.0.1:1/whip", Options{Color: "red", Width: 321}, "even"},
+		{"http://127.0.0.1:1/whip", Options{Tone: 440, ToneGain: 3}, "tone gain"},
 		// ffmpeg's own complaint comes through.
 		{"http://127.0.0.1:1/whip", Options{Color: "notacolour"}, "notacolour"},
 		// Nothing listens on port 1.
