@@ -145,6 +145,8 @@ type Controller struct {
 	baseURL string
 	// policy judges destinations; the host's proxy enforces it for the browsers.
 	policy *destination.Policy
+	// remixProxy holds remixes' layout pages to the policy on a node without a host.
+	remixProxy *destination.Proxy
 
 	// signalling serves the JS SDK's WebSocket over hub.
 	signalling *signalling.Server
@@ -233,6 +235,9 @@ func Open(cfg Config) (*Controller, error) {
 	c.recover(cfg)
 	c.legs.Recover(context.Background())
 	c.raw.Recover()
+	if err := c.openRemixer(cfg); err != nil {
+		c.log.Error().Err(err).Msg("raw recordings cannot be remixed on this node")
+	}
 
 	c.echo = echo.New()
 	c.echo.HideBanner, c.echo.HidePort = true, true
@@ -310,6 +315,7 @@ func (c *Controller) Close(ctx context.Context) error {
 	errs := []error{c.closeRunner(ctx)}
 	c.legs.Close(ctx)
 	c.raw.Close()
+	c.closeRemixer() // before measuring stops: a remix ends in measuring its file
 	if c.svc.measurer != nil {
 		// Before the uploads and the webhook outbox stop: measuring ends in a delivery.
 		c.svc.measurer.close(ctx)

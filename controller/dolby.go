@@ -168,7 +168,9 @@ func (s *Service) mixRecording(ctx context.Context, v catalog.VoD) (MixRecording
 	r := MixRecording{CreatedAt: v.CreationDate, Region: "local", RecordingType: v.Kind, Duration: v.Duration,
 		URL: url, Filename: v.VodName, Size: v.FileSize, StartTime: v.StartTime, MediaType: mediaTypeOf(v.Format),
 		ConferenceID: conference, Quality: v.Quality, QualityReport: v.QualityReport}
-	if v.Kind == "mix" && mixID != "" {
+	if m, ok := remixMix(v); ok {
+		r.Mix = m
+	} else if v.Kind == "mix" && mixID != "" {
 		r.Mix = &Mix{MixID: mixID}
 		if b, err := s.cat.GetBroadcast(ctx, v.StreamID); err == nil {
 			r.Mix.LayoutURL, r.Mix.Width, r.Mix.Height = b.URL, b.Width, b.Height

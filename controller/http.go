@@ -34,6 +34,8 @@ func (c *Controller) routes(e *echo.Echo) {
 	e.GET("/metrics", echo.WrapHandler(c.MetricsHandler()), c.control)
 	e.GET("/api/v1/nodes", c.listNodes, c.control)
 	e.GET("/api/v1/rooms", c.listRooms, c.control)
+	e.GET("/api/v1/remixes", c.listRemixes, c.control)
+	e.GET("/api/v1/remixes/:remixId", c.getRemix, c.control)
 	e.GET("/api/v1/vods/:vodId/url", c.vodURL, c.control)
 	e.GET("/api/v1/streams/:streamId/play-token", c.playToken, c.control)
 	// The dashboard's page holds no data: what it shows comes through the control routes.

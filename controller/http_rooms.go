@@ -30,6 +30,8 @@ func (c *Controller) roomRoutes(app, push *echo.Group) {
 	c.signallingRoutes(app)
 	push.POST("/rooms/:roomId/recording/start", c.startRoomRecording)
 	push.POST("/rooms/:roomId/recording/stop", c.stopRoomRecording)
+	push.POST("/rooms/:roomId/remix", c.startRoomRemix)
+	push.GET("/rooms/:roomId/remix", c.roomRemixes)
 }
 
 // maxOfferSize bounds an SDP offer; a browser's is a few kilobytes.

@@ -61,6 +61,7 @@ type Service struct {
 	pending   pendingPushes // endpoints added before their session
 	vodIDs    vodIDs        // the VoD ids the recording toggle handed out
 	timelines *timelines    // what happens in the rooms being recorded
+	remixer   *remixer      // renders raw recordings anew; nil where remixes cannot run
 }
 
 // Error is a failure the caller can act on; Code is the HTTP status that fits it.

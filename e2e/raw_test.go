@@ -21,7 +21,8 @@ import (
 type rawMember struct {
 	member
 	width, height int
-	colorName     string // as mediacheck.ColorName names its colour
+	colorName     string  // as mediacheck.ColorName names its colour
+	gain          float64 // the tone's synthetic.Options.ToneGain
 }
 
 // publish joins m to room at its picture size and returns when the room lists it.
@@ -30,7 +31,7 @@ func (s *service) publish(t *testing.T, room string, m rawMember) *synthetic.Par
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := synthetic.Publish(ctx, s.base+"/live/whip/"+m.id+"?mainTrack="+room+"&name="+m.name, synthetic.Options{
-		Color: m.color, Tone: m.tone, Width: m.width, Height: m.height,
+		Color: m.color, Tone: m.tone, ToneGain: m.gain, Width: m.width, Height: m.height,
 		Log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 	})
 	if err != nil {
@@ -164,10 +165,10 @@ func checkRawFile(t *testing.T, path string, m rawMember) time.Duration {
 func TestRawRoomRecording(t *testing.T) {
 	s := startService(t)
 	const room = "rawroom"
-	alice := rawMember{member{"alice", "Alice", "red", 400}, 640, 360, "red"}
-	bob := rawMember{member{"bob", "Bob", "lime", 700}, 320, 180, "green"}
-	carol := rawMember{member{"carol", "Carol", "magenta", 1100}, 480, 270, "magenta"}
-	dave := rawMember{member{"dave", "Dave", "yellow", 1700}, 320, 240, "yellow"}
+	alice := rawMember{member: member{"alice", "Alice", "red", 400}, width: 640, height: 360, colorName: "red"}
+	bob := rawMember{member: member{"bob", "Bob", "lime", 700}, width: 320, height: 180, colorName: "green"}
+	carol := rawMember{member: member{"carol", "Carol", "magenta", 1100}, width: 480, height: 270, colorName: "magenta"}
+	dave := rawMember{member: member{"dave", "Dave", "yellow", 1700}, width: 320, height: 240, colorName: "yellow"}
 	joined := map[string]*synthetic.Participant{}
 	for _, m := range []rawMember{alice, bob, carol} {
 		joined[m.id] = s.publish(t, room, m)
@@ -261,8 +262,8 @@ func TestRawRoomKilled(t *testing.T) {
 	p := serve(t, bin, data)
 	s := &service{t: t, base: p.base, data: data}
 	const room = "killedroom"
-	alice := rawMember{member{"alice", "Alice", "red", 400}, 640, 360, "red"}
-	bob := rawMember{member{"bob", "Bob", "lime", 700}, 320, 180, "green"}
+	alice := rawMember{member: member{"alice", "Alice", "red", 400}, width: 640, height: 360, colorName: "red"}
+	bob := rawMember{member: member{"bob", "Bob", "lime", 700}, width: 320, height: 180, colorName: "green"}
 	for _, m := range []rawMember{alice, bob} {
 		s.publish(t, room, m)
 	}
