@@ -5,6 +5,7 @@ import { api, authHeaders, enc, rest } from "./api.js";
 import { badge, clear, field, h, keyed, setText } from "./dom.js";
 import * as fmt from "./format.js";
 import { downloadURL, play } from "./player.js";
+import * as remixes from "./remixes.js";
 
 const pageSize = 50; // the most the list call gives at once
 let want = pageSize;
@@ -12,7 +13,10 @@ let complete = true;
 
 const $ = (id) => document.getElementById(id);
 
+let refreshLater = () => {};
+
 export function init(refreshSoon) {
+  refreshLater = refreshSoon;
   const form = $("vod-filter");
   form.addEventListener("submit", (e) => e.preventDefault());
   let typing = 0;
@@ -53,6 +57,7 @@ export async function refresh() {
     items.push(...list.filter(matches));
     if (list.length < pageSize) { complete = true; break; }
   }
+  await remixes.refresh();
   keyed($("vods"), items, (v) => v.vodId, card, update);
   $("vods-empty").hidden = items.length > 0;
   $("vod-more").hidden = complete;
@@ -72,10 +77,13 @@ function card(v) {
   const playBtn = h("button", { type: "button", class: "primary", text: "Play" });
   const dl = h("button", { type: "button", text: "Download" });
   const del = h("button", { type: "button", class: "danger", text: "Delete" });
+  // A raw recording is material for remixes: it has no one file to play or download.
+  const remix = v.kind === "raw" ? remixes.remixForm(() => refreshLater()) : null;
+  if (remix) { playBtn.hidden = true; dl.hidden = true; }
   const el = h("article", { class: "card vod" },
     h("header", { class: "card-head" }, title, badges),
     h("dl", { class: "figures" }, Object.values(f).map((x) => x.el)),
-    quality, timeline, area, h("div", { class: "actions" }, playBtn, dl, del, status));
+    quality, timeline, area, h("div", { class: "actions" }, playBtn, dl, del, status), remix?.el);
   let player = null;
   const stopPlayer = () => {
     if (player) player.stop();
@@ -128,7 +136,7 @@ function card(v) {
     }
   });
   el.dispose = stopPlayer;
-  el._refs = { f, title, badges, quality, timeline };
+  el._refs = { f, title, badges, quality, timeline, remix };
   return el;
 }
 
@@ -141,12 +149,13 @@ function update(el, v) {
   if (v.partial) x.badges.appendChild(badge("partial", "warn"));
   x.badges.appendChild(badge((v.format || "").toUpperCase()));
   setText(x.f.stream.value, v.streamId);
-  setText(x.f.kind.value, v.kind === "individual" ? "participant audio" : v.kind || "–");
+  setText(x.f.kind.value, { individual: "participant audio", raw: "raw, for remixing" }[v.kind] || v.kind || "–");
   setText(x.f.date.value, fmt.date(v.creationDate));
   setText(x.f.duration.value, fmt.duration(v.duration));
   setText(x.f.size.value, fmt.bytes(v.fileSize));
   renderQuality(x.quality, v);
   renderTimeline(x.timeline, v);
+  x.remix?.set(v);
 }
 
 // renderQuality shows what the recording's measurement found: its problems, and the figures.
