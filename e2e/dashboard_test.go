@@ -359,3 +359,42 @@ func TestDashboardAsksForToken(t *testing.T) {
 		t.Errorf("the token is in the address: %s", u)
 	}
 }
+
+// TestDashboardRemix remixes a room's raw recording from its card in the Recordings view:
+// the remix appears with its progress and ends done, at a speed, its recording listed.
+func TestDashboardRemix(t *testing.T) {
+	s := startService(t, withRawRecordingAlways)
+	const room = "dashremix"
+	p := s.publish(t, room, remixAlice)
+	time.Sleep(4 * time.Second)
+	p.Close()
+	v := s.rawVoD(room, 30*time.Second)
+
+	d := openDashboard(t, s)
+	d.viewport(1440, 900)
+	d.open("#recordings")
+	card := fmt.Sprintf(`#vods [data-key=%q]`, v.VodID)
+	d.run(chromedp.SetValue(chromedp.CSS("#vod-kind"), "raw"))
+	d.eval(`document.getElementById("vod-kind").dispatchEvent(new Event("change"))`)
+	d.waitJS(fmt.Sprintf(`!!document.querySelector('%s .remix-form')`, card), "the raw recording with its remix form", 15*time.Second)
+	if hidden := d.eval(fmt.Sprintf(`String([...document.querySelectorAll('%s > .actions button')].filter(b => !b.hidden).map(b => b.textContent))`, card)); hidden != "Delete" {
+		t.Errorf("a raw recording's card offers %q; want only Delete besides the remix", hidden)
+	}
+	d.run(chromedp.SetValue(chromedp.CSS(card+" .remix-form select"), "speaker"),
+		chromedp.Click(chromedp.CSS(card+" .remix-form button.primary")))
+	d.waitJS(`!document.getElementById("remixes-section").hidden && !!document.querySelector('#remixes .remix')`, "the remix listed", 15*time.Second)
+	if got := d.text(`#remixes .remix .title`); got != room+" · speaker" {
+		t.Errorf("the remix card is titled %q", got)
+	}
+	d.waitJS(`document.querySelector('#remixes .remix .badge')?.textContent === "done"`, "the remix done", 2*time.Minute)
+	if got := d.text(`#remixes .remix .meter-words`); got != "100 %" {
+		t.Errorf("a finished remix's progress reads %q", got)
+	}
+	if speed := d.eval(`[...document.querySelectorAll('#remixes .remix .field')].find(f => f.firstChild.textContent === "Speed")?.lastChild.textContent || ""`); !strings.HasSuffix(speed, "× real time") {
+		t.Errorf("a finished remix's speed reads %q", speed)
+	}
+	d.shoot("remix")
+	if n := len(vodsOf[vod](s, room+"_remix_speaker")); n != 1 {
+		t.Errorf("%d recordings of the remix listed, want 1", n)
+	}
+}
