@@ -244,8 +244,13 @@ function clipOf(el, r) {
     if (a === root || (a === document.body && !rootOverflows)) continue;
     const cs = getComputedStyle(a);
     if (cs.overflowX === "visible" && cs.overflowY === "visible") continue;
+    // The padding box, from the unrounded border box (clientWidth and clientHeight are whole
+    // pixels), less a scrollbar's width where there is one.
     const b = a.getBoundingClientRect();
-    const pad = { x: b.left + a.clientLeft, y: b.top + a.clientTop, w: a.clientWidth, h: a.clientHeight };
+    const bl = px(cs.borderLeftWidth), br = px(cs.borderRightWidth), bt = px(cs.borderTopWidth), bb = px(cs.borderBottomWidth);
+    const barX = Math.max(0, a.offsetWidth - a.clientWidth - Math.round(bl) - Math.round(br));
+    const barY = Math.max(0, a.offsetHeight - a.clientHeight - Math.round(bt) - Math.round(bb));
+    const pad = { x: b.left + bl, y: b.top + bt, w: b.width - bl - br - barX, h: b.height - bt - bb - barY };
     r = intersect(r, {
       x: cs.overflowX === "visible" ? -Infinity : pad.x, w: cs.overflowX === "visible" ? Infinity : pad.w,
       y: cs.overflowY === "visible" ? -Infinity : pad.y, h: cs.overflowY === "visible" ? Infinity : pad.h,

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,10 @@ func layoutServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/plain.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte(`<!doctype html><title>plain</title><body>no room here</body>`))
+	})
+	mux.HandleFunc("/twice.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(twicePage))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -90,7 +95,9 @@ func near(a, b float64) bool { return math.Abs(a-b) < 0.51 }
 // rect is a box's picture and clip as numbers to compare.
 type rect struct{ x, y, w, h float64 }
 
-func (r rect) equal(o rect) bool { return near(r.x, o.x) && near(r.y, o.y) && near(r.w, o.w) && near(r.h, o.h) }
+func (r rect) equal(o rect) bool {
+	return near(r.x, o.x) && near(r.y, o.y) && near(r.w, o.w) && near(r.h, o.h)
+}
 
 func picture(b Box) rect { return rect{b.X, b.Y, b.W, b.H} }
 func clip(b Box) rect    { return rect{b.ClipX, b.ClipY, b.ClipW, b.ClipH} }
@@ -149,7 +156,7 @@ func TestSpeakerLayoutShowsTheSceneSpeakerLarge(t *testing.T) {
 			if large != (b.StreamID == speaker) {
 				t.Errorf("scene %d (speaker %s): box of %s %+v; large at the top: %v", i, speaker, b.StreamID, clip(b), large)
 			}
-			if b.StreamID != speaker && (b.ClipY < top.h-0.5 || b.H <= b.ClipH) {
+			if b.StreamID != speaker && (!near(b.ClipY, top.h) || !near(b.ClipY+b.ClipH, outH) || b.H <= b.ClipH) {
 				t.Errorf("scene %d: %s %+v should be a cropped (cover) thumbnail below the speaker", i, b.StreamID, b)
 			}
 		}
@@ -179,13 +186,21 @@ func TestScreenShareFillsTheFrameUnderItsPresenter(t *testing.T) {
 
 func TestAudioOnlyParticipantHasNoBox(t *testing.T) {
 	voice := Participant{StreamID: "bob", Name: "Bob", Audio: "opus"}
-	f := layout(t, "/multitrack-play.html?id=r",
-		Scene{FromMs: 0, ToMs: 1000, Participants: []Participant{camera("alice", 640, 360), voice}, Speaker: "bob"})[0]
+	frames := layout(t, "/multitrack-play.html?id=r",
+		Scene{FromMs: 0, ToMs: 1000, Participants: []Participant{camera("alice", 640, 360), voice}, Speaker: "bob"},
+		Scene{FromMs: 1000, ToMs: 2000, Participants: []Participant{voice}, Speaker: "bob"})
+	f := frames[0]
 	if len(f.Boxes) != 1 || f.Boxes[0].StreamID != "alice" {
 		t.Fatalf("boxes %+v; want alice's only", f.Boxes)
 	}
 	if want := contain(rect{0, 0, 640, 720}, 640, 360); !clip(f.Boxes[0]).equal(want) {
 		t.Errorf("alice's box %+v, want %+v (the left half of a two-tile grid)", f.Boxes[0], want)
+	}
+	if len(frames[1].Boxes) != 0 {
+		t.Errorf("after alice left: boxes %+v, want none", frames[1].Boxes)
+	}
+	if img := decode(t, frames[1]); isKey(img, 320, 360) {
+		t.Errorf("after alice left, her picture is still drawn")
 	}
 }
 
@@ -230,12 +245,14 @@ func TestBadOptionsAreRefusedBeforeLaunching(t *testing.T) {
 		edit   func(*PageOptions, *[]Scene)
 		reason string
 	}{
-		"file URL":      {func(o *PageOptions, _ *[]Scene) { o.URL = "file:///etc/passwd" }, "not an http(s) URL"},
-		"size":          {func(o *PageOptions, _ *[]Scene) { o.Width = 10 }, "layout size"},
-		"no dir":        {func(o *PageOptions, _ *[]Scene) { o.Dir = "" }, "directory"},
-		"proxy":         {func(o *PageOptions, _ *[]Scene) { o.Proxy = "no port" }, "proxy"},
-		"no scenes":     {func(_ *PageOptions, s *[]Scene) { *s = nil }, "no scenes"},
-		"twice":         {func(_ *PageOptions, s *[]Scene) { (*s)[0].Participants = append((*s)[0].Participants, camera("alice", 1, 1)) }, "twice"},
+		"file URL":  {func(o *PageOptions, _ *[]Scene) { o.URL = "file:///etc/passwd" }, "not an http(s) URL"},
+		"size":      {func(o *PageOptions, _ *[]Scene) { o.Width = 10 }, "layout size"},
+		"no dir":    {func(o *PageOptions, _ *[]Scene) { o.Dir = "" }, "directory"},
+		"proxy":     {func(o *PageOptions, _ *[]Scene) { o.Proxy = "no port" }, "proxy"},
+		"no scenes": {func(_ *PageOptions, s *[]Scene) { *s = nil }, "no scenes"},
+		"twice": {func(_ *PageOptions, s *[]Scene) {
+			(*s)[0].Participants = append((*s)[0].Participants, camera("alice", 1, 1))
+		}, "twice"},
 		"absent talker": {func(_ *PageOptions, s *[]Scene) { (*s)[0].Speaker = "zed" }, "speaker"},
 	}
 	for name, c := range cases {
@@ -246,5 +263,69 @@ func TestBadOptionsAreRefusedBeforeLaunching(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.reason) {
 			t.Errorf("%s: err = %v; want one naming %q", name, err, c.reason)
 		}
+	}
+}
+
+// twicePage shows each participant twice: cropped (cover) in a box that clips it, and as a
+// copy of its track stretched (fill) below.
+const twicePage = `<!doctype html><body style="margin:0">
+<div style="position:absolute; left:100px; top:100px; width:200px; height:100px; overflow:hidden">
+  <video id="a" style="width:400px; height:300px; object-fit:cover" muted autoplay></video></div>
+<video id="b" style="position:absolute; left:0; top:400px; width:320px; height:100px; object-fit:fill" muted autoplay></video>
+<script type="module">
+import { Room } from "./room.js";
+console.error("twice.html has something to say");
+new Room("r", { hooks: { media(p, s) {
+  a.srcObject = s;
+  b.srcObject = new MediaStream(s.getVideoTracks());
+} } }).start();
+</script>`
+
+// lockedBuffer collects a log written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestParticipantShownTwiceHasTwoClippedBoxes(t *testing.T) {
+	srv := layoutServer(t)
+	var log lockedBuffer
+	o := pageOptions(t, srv.URL+"/twice.html")
+	o.Log = zerolog.New(&log)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	frames, err := LayoutFrames(ctx, o, []Scene{{Participants: []Participant{camera("alice", 640, 360)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := frames[0]
+	if len(f.Boxes) != 2 || f.Boxes[0].StreamID != "alice" || f.Boxes[1].StreamID != "alice" {
+		t.Fatalf("boxes %+v; want alice twice", f.Boxes)
+	}
+	covered := rect{100 + (400-1600.0/3)/2, 100, 1600.0 / 3, 300}
+	if !picture(f.Boxes[0]).equal(covered) || !clip(f.Boxes[0]).equal(rect{100, 100, 200, 100}) {
+		t.Errorf("cropped box %+v; want picture %+v clipped to its container 100,100 200x100", f.Boxes[0], covered)
+	}
+	if stretched := (rect{0, 400, 320, 100}); !picture(f.Boxes[1]).equal(stretched) || !clip(f.Boxes[1]).equal(stretched) {
+		t.Errorf("stretched box %+v; want %+v", f.Boxes[1], stretched)
+	}
+	img := decode(t, f)
+	if !isKey(img, 200, 150) || !isKey(img, 160, 450) || isKey(img, 200, 250) {
+		t.Errorf("key colour not where the boxes say")
+	}
+	if !strings.Contains(log.String(), "twice.html has something to say") {
+		t.Errorf("the page's console error is not in the log:\n%s", log.String())
 	}
 }
