@@ -266,14 +266,7 @@ func evaluate(ctx context.Context, js string, gesture bool) (string, bool, error
 		return "", false, err
 	}
 	if ex := res.ExceptionDetails; ex != nil {
-		msg := ex.Text
-		if ex.Exception != nil && ex.Exception.Description != "" {
-			msg = ex.Exception.Description
-		}
-		if i := strings.Index(msg, "\n    at "); i > 0 { // keep the message, drop the stack
-			msg = msg[:i]
-		}
-		return "", false, &ScriptError{Message: msg}
+		return "", false, &ScriptError{Message: exceptionText(ex)}
 	}
 	r := res.Result
 	if r == nil || r.Type == runtime.RemoteObjectTypeUndefined {

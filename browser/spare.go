@@ -56,6 +56,9 @@ func (b *Browser) makeSpare() {
 // takeSpare hands the spare tab, if there is a sound one, to a session with options o. A spare
 // being made is waited for within ctx: making another tab beside it would only slow both.
 func (b *Browser) takeSpare(ctx context.Context, o TabOptions) *Tab {
+	if o.Script != "" {
+		return nil // a spare was made without it
+	}
 	b.mu.Lock()
 	if b.preparing {
 		made := b.spareMade

@@ -23,6 +23,11 @@ type TabOptions struct {
 	Log zerolog.Logger
 	// OnConsole, if set, receives every console message of the page (e.g. recording signals).
 	OnConsole func(text string)
+	// OnConsoleError, if set, receives the page's console errors and uncaught exceptions.
+	OnConsoleError func(text string)
+	// Script, if set, runs in every document the tab loads before the document's own scripts.
+	// A tab made ahead of time (see Pool) has none, so a tab with one is always made anew.
+	Script string
 }
 
 // Tab is one session's page: a tab in a browser context of its own, in its own window.
@@ -83,6 +88,12 @@ func (b *Browser) NewTab(ctx context.Context, o TabOptions) (*Tab, error) {
 		t.Close()
 		return nil, b.failure("attach to the tab", err)
 	}
+	if o.Script != "" {
+		if err := t.addScript(ctx, o.Script); err != nil {
+			t.Close()
+			return nil, b.failure("install the tab's script", err)
+		}
+	}
 	b.mu.Lock()
 	b.tabs++
 	b.mu.Unlock()
@@ -135,8 +146,14 @@ func (t *Tab) onEvent(ev any) {
 		if o.OnConsole != nil {
 			o.OnConsole(text)
 		}
+		if e.Type == runtime.ConsoleAPICalledTypeError && o.OnConsoleError != nil {
+			o.OnConsoleError(text)
+		}
 	case *runtime.EventExceptionThrown:
 		o.Log.Debug().Str("exception", e.ExceptionDetails.Text).Msg("page exception")
+		if o.OnConsoleError != nil {
+			o.OnConsoleError(exceptionText(e.ExceptionDetails))
+		}
 	}
 }
 

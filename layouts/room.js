@@ -1,12 +1,26 @@
 // room.js: what mediapush's room pages share. A Room follows who is in a room (the
 // participants list of the REST API, polled) and plays each participant with WHEP; the page
-// decides where their tiles go. publish() sends a local MediaStream with WHIP.
+// decides where their tiles go. publish() sends a local MediaStream with WHIP. When a remix
+// drives the page (remix.js), the Room is shown recorded scenes instead, with placeholders.
 //
 // Pages are served at /{app}/<page>, so every URL here is relative to the application, or to
 // a Room's base (another application's, "/{app}/").
 "use strict";
 
 const POLL_MS = 1000;
+
+// A remix (mediapush's package remix) renders a recorded room through the page: its driver
+// puts globalThis.mediapushRemix in place before any script runs, and the Room and SpeakerMeter then take
+// the room from it, scene by scene, instead of from the server (see remix.js).
+const remixDriver = globalThis.mediapushRemix !== null && typeof globalThis.mediapushRemix === "object"
+  ? globalThis.mediapushRemix : null;
+let remixModule = null;
+
+function remixMode() {
+  remixModule ??= import("./remix.js");
+  return remixModule;
+}
+
 // Non-trickle WHIP/WHEP: the offer goes out once ICE gathering is complete, or after this long
 // with the candidates found so far (a host with an unreachable STUN-less interface never completes).
 const GATHER_MS = 2000;
@@ -106,9 +120,14 @@ export class Room {
     this.hooks = hooks;
     this.members = new Map(); // streamId → {p, viewer, retryAt}
     this.stopped = false;
+    this.remix = null; // in remix mode, what plays the participants instead of WHEP
   }
 
   start() {
+    if (remixDriver) {
+      remixMode().then((m) => m.attachRoom(remixDriver, this), (e) => console.error("remix mode: " + e.message));
+      return;
+    }
     const tick = async () => {
       if (this.stopped) return;
       try {
@@ -132,7 +151,12 @@ export class Room {
     const url = withQuery(this.base + "rest/v2/rooms/" + encodeURIComponent(this.id) + "/participants", this.query);
     const res = await fetch(url, { cache: "no-store", headers });
     if (!res.ok) throw new Error("participants: HTTP " + res.status);
-    const list = (await res.json()).filter((p) => !this.skip(p));
+    this.apply(await res.json());
+  }
+
+  // apply brings the members up to date with the participants list of the room API.
+  apply(all) {
+    const list = all.filter((p) => !this.skip(p));
     const now = new Set(list.map((p) => p.streamId));
     for (const [id, m] of this.members) {
       if (!now.has(id)) this.drop(id, m);
@@ -151,6 +175,7 @@ export class Room {
   }
 
   async connect(m) {
+    if (this.remix) return this.remix.connect(m);
     m.connecting = true;
     try {
       const v = await play(m.p, this.token, (stream) => this.hooks.media?.(m.p, stream), this.base, this.query);
@@ -189,6 +214,12 @@ export class SpeakerMeter {
     this.meters = new Map(); // streamId → {analyser, data}
     this.active = "";
     this.since = 0;
+    if (remixDriver) {
+      // Nothing to measure: the remix tells who speaks.
+      this.ctx = null;
+      remixMode().then((m) => m.attachMeter(remixDriver, this), (e) => console.error("remix mode: " + e.message));
+      return;
+    }
     const AC = window.AudioContext || window.webkitAudioContext;
     this.ctx = AC ? new AC() : null;
     setInterval(() => this.measure(), 200);
