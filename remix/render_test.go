@@ -1,10 +1,13 @@
 package remix
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,10 +58,6 @@ func TestRender(t *testing.T) {
 		if reports[i][0] < reports[i-1][0] {
 			t.Errorf("progress went back: %v", reports)
 		}
-	}
-	if d := os.Getenv("KEEPOUT"); d != "" {
-		b, _ := os.ReadFile(r.opts.Out)
-		os.WriteFile(filepath.Join(d, "out.mp4"), b, 0o644)
 	}
 	checkPictures(t, r, r.opts.Out)
 	checkTones(t, r.opts.Out)
@@ -173,5 +172,171 @@ func listDir(t *testing.T, dir string) []string {
 	return names
 }
 
-var _ = fmt.Sprint
-var _ = filepath.Join
+// countRuns counts, until the test ends, the ffmpeg runs and those encoding video chunks.
+func countRuns(t *testing.T) (all, chunks *int) {
+	all, chunks = new(int), new(int)
+	ffmpegRuns = func(args []string) {
+		*all++
+		if slices.Contains(args, "libx264") {
+			*chunks++
+		}
+	}
+	t.Cleanup(func() { ffmpegRuns = nil })
+	return all, chunks
+}
+
+// chunkFiles is the finished chunks in the work directory, with their modification times.
+func chunkFiles(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	files := map[string]time.Time{}
+	for _, name := range listDir(t, dir) {
+		if strings.HasPrefix(name, "video-") && strings.HasSuffix(name, ".mp4") {
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[name] = st.ModTime()
+		}
+	}
+	return files
+}
+
+func TestRenderResumes(t *testing.T) {
+	ctx := testContext(t)
+	r := newRoom(t)
+	all, chunks := countRuns(t)
+
+	// A whole render, its output removed: a second render only writes the output again.
+	if err := Render(ctx, r.opts); err != nil {
+		t.Fatal(err)
+	}
+	total := *chunks
+	if total != len(planChunks(r.opts.Scenes, 30)) || total < 4 {
+		t.Fatalf("%d chunks rendered, want one per scene here (%d)", total, len(r.opts.Scenes))
+	}
+	if err := os.Remove(r.opts.Out); err != nil {
+		t.Fatal(err)
+	}
+	*all, *chunks = 0, 0
+	if err := Render(ctx, r.opts); err != nil {
+		t.Fatal(err)
+	}
+	if *chunks != 0 || *all != 1 {
+		t.Errorf("rendering again with the work directory kept: %d ffmpeg runs, %d of them chunks; want only the output written", *all, *chunks)
+	}
+
+	// A render stopped after its first chunk, then run again.
+	r.opts.WorkDir = filepath.Join(t.TempDir(), "work")
+	r.opts.Out = filepath.Join(t.TempDir(), "out.mp4")
+	stopped, cancel := context.WithCancel(ctx)
+	opts := r.opts
+	opts.Progress = func(done, total int64) {
+		if done < total {
+			cancel()
+		}
+	}
+	if err := Render(stopped, opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped render: %v, want it cancelled", err)
+	}
+	if names := listDir(t, filepath.Dir(r.opts.Out)); len(names) != 0 {
+		t.Errorf("a stopped render left %v beside the output", names)
+	}
+	kept := chunkFiles(t, r.opts.WorkDir)
+	if len(kept) != 1 {
+		t.Fatalf("after stopping, %d chunks in the work directory, want the first", len(kept))
+	}
+	*all, *chunks = 0, 0
+	if err := Render(ctx, r.opts); err != nil {
+		t.Fatal(err)
+	}
+	if *chunks != total-1 {
+		t.Errorf("the resumed render encoded %d chunks, want %d (all but the first)", *chunks, total-1)
+	}
+	after := chunkFiles(t, r.opts.WorkDir)
+	for name, mod := range kept {
+		if !after[name].Equal(mod) {
+			t.Errorf("chunk %s was written again", name)
+		}
+	}
+	info, err := mediacheck.Probe(ctx, r.opts.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Video == nil || info.Video.Frames != roomEndMs*30/1000 {
+		t.Errorf("resumed render: video %+v, want %d frames", info.Video, roomEndMs*30/1000)
+	}
+	checkPictures(t, r, r.opts.Out)
+}
+
+func TestRenderMP3(t *testing.T) {
+	ctx := testContext(t)
+	r := newRoom(t)
+	r.opts.Format = FormatMP3
+	r.opts.Frames, r.opts.Width, r.opts.Height = nil, 0, 0
+	r.opts.Out = filepath.Join(filepath.Dir(r.opts.Out), "out.mp3")
+	_, chunks := countRuns(t)
+	if err := Render(ctx, r.opts); err != nil {
+		t.Fatal(err)
+	}
+	if *chunks != 0 {
+		t.Errorf("an MP3 render encoded %d video chunks", *chunks)
+	}
+	info, err := mediacheck.Probe(ctx, r.opts.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Video != nil || info.Audio == nil || info.Audio.Codec != "mp3" {
+		t.Fatalf("out.mp3: video %+v, audio %+v; want MP3 audio alone", info.Video, info.Audio)
+	}
+	if d := info.Audio.Duration; d < roomEndMs*time.Millisecond-50*time.Millisecond || d > roomEndMs*time.Millisecond+50*time.Millisecond {
+		t.Errorf("out.mp3 lasts %v, want 6 s", d)
+	}
+	checkTones(t, r.opts.Out)
+}
+
+func TestRenderMissingSource(t *testing.T) {
+	r := newRoom(t)
+	if err := os.Remove(filepath.Join(r.opts.SourceDir, "bob.mkv")); err != nil {
+		t.Fatal(err)
+	}
+	err := Render(testContext(t), r.opts)
+	if err == nil || !strings.Contains(err.Error(), "bob.mkv") {
+		t.Fatalf("error %v, want one naming bob.mkv", err)
+	}
+	if names := listDir(t, filepath.Dir(r.opts.Out)); len(names) != 0 {
+		t.Errorf("a failed render left %v beside the output", names)
+	}
+	if _, err := os.Stat(r.opts.WorkDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed render made its work directory: %v", err)
+	}
+}
+
+func TestRenderBadOptions(t *testing.T) {
+	r := newRoom(t)
+	bad := map[string]func(o *RenderOptions){
+		"odd width":           func(o *RenderOptions) { o.Width = 641 },
+		"format":              func(o *RenderOptions) { o.Format = "webm" },
+		"frame rate":          func(o *RenderOptions) { o.FPS = 1000 },
+		"gap between scenes":  func(o *RenderOptions) { o.Scenes[1].FromMs = 1100 },
+		"scenes short of end": func(o *RenderOptions) { o.Manifest.EndedMs = ms(7000) },
+		"frames missing":      func(o *RenderOptions) { o.Frames = o.Frames[:2] },
+		"file outside":        func(o *RenderOptions) { o.Manifest.Publications[0].File = "../alice.mkv" },
+		"unknown box":         func(o *RenderOptions) { o.Frames[0].Boxes = []Box{box("mallory", 0, 0, 10, 10)} },
+		"recording going on":  func(o *RenderOptions) { o.Manifest.EndedMs = nil },
+	}
+	for name, change := range bad {
+		t.Run(name, func(t *testing.T) {
+			o := r.opts
+			o.Scenes = slices.Clone(r.opts.Scenes)
+			o.Frames = slices.Clone(r.opts.Frames)
+			o.Manifest.Publications = slices.Clone(r.opts.Manifest.Publications)
+			change(&o)
+			if err := Render(testContext(t), o); err == nil {
+				t.Errorf("rendered with bad options")
+			}
+			if names := listDir(t, filepath.Dir(o.Out)); len(names) != 0 {
+				t.Errorf("left %v beside the output", names)
+			}
+		})
+	}
+}
