@@ -93,7 +93,8 @@ func pagePNG(t testing.TB, path string, w, h int, boxes []Box, labels []rect) {
 	for _, b := range boxes {
 		// A one-pixel anti-aliased edge, half key colour and half page, as a browser draws
 		// a tile's rounded corners or a fractional edge.
-		edge := color.RGBA{(keyRGBA.R + pageBackground.R) / 2, (keyRGBA.G + pageBackground.G) / 2, (keyRGBA.B + pageBackground.B) / 2, 255}
+		half := func(a, b uint8) uint8 { return uint8((int(a) + int(b)) / 2) }
+		edge := color.RGBA{half(keyRGBA.R, pageBackground.R), half(keyRGBA.G, pageBackground.G), half(keyRGBA.B, pageBackground.B), 255}
 		fill(image.Rect(int(b.ClipX)-1, int(b.ClipY)-1, int(b.ClipX+b.ClipW)+1, int(b.ClipY+b.ClipH)+1).Intersect(img.Bounds()), edge)
 		fill(image.Rect(int(b.ClipX), int(b.ClipY), int(b.ClipX+b.ClipW), int(b.ClipY+b.ClipH)).Intersect(img.Bounds()), keyRGBA)
 	}

@@ -12,21 +12,21 @@ import (
 	"strings"
 )
 
-// keySimilarity and keyBlend tune colorkey for KeyColor in the page's screenshot: pixels
-// this close to it are taken out, and those a little further partly, so the anti-aliased
-// edge of a placeholder (half magenta, half the page) leaves no pink fringe around a picture.
-const (
-	keySimilarity = 0.3
-	keyBlend      = 0.1
-)
-
 // renderVideo renders the chunks not already in the work directory, in order, and returns
 // all chunk files in order.
 func (j *job) renderVideo(ctx context.Context, progress func(int64)) ([]string, error) {
 	chunks := planChunks(j.scenes, j.fps)
 	files := make([]string, len(chunks))
+	pages := map[int]string{}
 	for i, c := range chunks {
-		args := j.chunkArgs(c)
+		if pages[c.Scene] == "" {
+			page, err := j.writeKeyedPage(c.Scene)
+			if err != nil {
+				return nil, err
+			}
+			pages[c.Scene] = page
+		}
+		args := j.chunkArgs(c, pages[c.Scene])
 		name := filepath.Join(j.workDir, fmt.Sprintf("video-%04d-%s.mp4", i, argsHash(args, j.frameHashes[c.Scene])))
 		files[i] = name
 		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
@@ -50,18 +50,15 @@ func (j *job) renderVideo(ctx context.Context, progress func(int64)) ([]string, 
 // picture at the output's size and rate; each box's participant decoded from just before
 // the chunk, placed on the output's clock by its own timestamps (a picture shows until the
 // next one comes, the last one stays), scaled to the box and cropped to its clip, overlaid
-// in paint order; the page's screenshot with the key colour taken out over it all.
-//
-// Compositing is done in 4:4:4 and only the result subsampled, so that the key colour
-// left in the screenshot's transparent pixels never bleeds into the chroma around a picture.
-func (j *job) chunkArgs(c chunk) []string {
+// in paint order; page, the screenshot with the key colour taken out (keyPage), over it all.
+func (j *job) chunkArgs(c chunk, page string) []string {
 	startSec := float64(c.From) / float64(j.fps)
 	n := c.To - c.From
 	frame := j.frames[c.Scene]
 	args := []string{"-copyts",
 		"-f", "lavfi", "-i", fmt.Sprintf("color=c=black:s=%dx%d:r=%d", j.width, j.height, j.fps)}
 	var graph strings.Builder
-	graph.WriteString("[0:v]format=yuv444p[b0]")
+	graph.WriteString("[0:v]format=yuv420p[b0]")
 	last, input := "b0", 1
 	for _, b := range frame.Boxes {
 		p := j.publicationAt(b.StreamID, j.scenes[c.Scene])
@@ -79,16 +76,15 @@ func (j *job) chunkArgs(c chunk) []string {
 			args = append(args, "-noaccurate_seek", "-ss", strconv.FormatFloat(seek, 'f', 6, 64))
 		}
 		args = append(args, "-i", "file:"+j.sources[p])
-		fmt.Fprintf(&graph, ";[%d:v:0]setpts=PTS+(%s)/TB,scale=%d:%d:flags=bilinear,setsar=1,format=yuv444p,crop=%d:%d:%d:%d[p%d]",
+		fmt.Fprintf(&graph, ";[%d:v:0]setpts=PTS+(%s)/TB,scale=%d:%d:flags=bilinear,setsar=1,format=yuv420p,crop=%d:%d:%d:%d:exact=1[p%d]",
 			input, strconv.FormatFloat(mediaStart-startSec, 'f', 6, 64), r.w, r.h, r.cw, r.ch, r.cx, r.cy, input)
-		fmt.Fprintf(&graph, ";[%s][p%d]overlay=x=%d:y=%d:eof_action=repeat:format=yuv444[b%d]", last, input, r.x, r.y, input)
+		fmt.Fprintf(&graph, ";[%s][p%d]overlay=x=%d:y=%d:eof_action=repeat:format=yuv420[b%d]", last, input, r.x, r.y, input)
 		last = fmt.Sprintf("b%d", input)
 		input++
 	}
-	args = append(args, "-i", "file:"+j.frameImages[c.Scene])
-	fmt.Fprintf(&graph, ";[%d:v:0]format=rgba,colorkey=color=0x%s:similarity=%g:blend=%g,format=yuva444p[page]",
-		input, strings.TrimPrefix(KeyColor, "#"), keySimilarity, keyBlend)
-	fmt.Fprintf(&graph, ";[%s][page]overlay=x=0:y=0:eof_action=repeat:format=yuv444,format=yuv420p[out]", last)
+	args = append(args, "-i", "file:"+page)
+	fmt.Fprintf(&graph, ";[%d:v:0]format=yuva420p[page]", input)
+	fmt.Fprintf(&graph, ";[%s][page]overlay=x=0:y=0:eof_action=repeat:format=yuv420[out]", last)
 	return append(args, "-filter_complex", graph.String(), "-map", "[out]", "-an",
 		"-frames:v", strconv.FormatInt(n, 10), "-r", strconv.Itoa(j.fps), "-fps_mode", "cfr",
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
