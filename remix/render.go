@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"mediapush/raw"
 )
@@ -79,6 +80,11 @@ func Render(ctx context.Context, o RenderOptions) error {
 // writeOut muxes the video chunks and the mixed audio into a temporary file beside o.Out
 // and renames it to o.Out once whole.
 func (j *job) writeOut(ctx context.Context, chunkFiles []string, audio string) error {
+	// What a killed render left half-written of this output goes first.
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(j.out), "."+globEscape(filepath.Base(j.out))+".*.part"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(j.out), "."+filepath.Base(j.out)+".*.part")
 	if err != nil {
 		return fmt.Errorf("remix: output: %w", err)
@@ -127,6 +133,18 @@ func replaceFile(tmp, path string, err error) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// globEscape quotes the pattern characters of a file name for filepath.Glob.
+func globEscape(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // errNoEnd is the error of a manifest still being recorded.

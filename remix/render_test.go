@@ -5,8 +5,10 @@ import (
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +61,37 @@ func TestRender(t *testing.T) {
 			t.Errorf("progress went back: %v", reports)
 		}
 	}
+	checkFrameTimes(t, r.opts.Out, 30)
 	checkPictures(t, r, r.opts.Out)
 	checkTones(t, r.opts.Out)
+}
+
+// checkFrameTimes checks the video's frames follow each other at exactly 1/fps, across the
+// joins of the chunks too: none dropped, none doubled.
+func checkFrameTimes(t *testing.T, path string, fps int) {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+		"-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pts []float64
+	for _, line := range strings.Fields(string(out)) {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(line, ","), 64)
+		if err != nil {
+			t.Fatalf("ffprobe: packet time %q: %v", line, err)
+		}
+		pts = append(pts, v)
+	}
+	slices.Sort(pts)
+	for i := 1; i < len(pts); i++ {
+		if d := pts[i] - pts[i-1]; math.Abs(d-1/float64(fps)) > 0.001 {
+			t.Errorf("frames at %.4f s and %.4f s: %.4f s apart, want 1/%d", pts[i-1], pts[i], d, fps)
+		}
+	}
+	if len(pts) > 0 && math.Abs(pts[0]) > 0.001 {
+		t.Errorf("the first frame is at %.4f s, want 0", pts[0])
+	}
 }
 
 // checkPictures looks at the video before and after each join and leave: each participant's
@@ -81,8 +112,8 @@ func checkPictures(t *testing.T, r room, path string) {
 	wants := []want{
 		{500 * time.Millisecond, []mediacheck.Point{px(320, 150), px(200, 280), px(20, 20), px(470, 80)},
 			[]mediacheck.RGB{red, white, dark, red}, "alice alone: picture, label, page, corner of the picture"},
-		{1500 * time.Millisecond, []mediacheck.Point{px(320, 150), px(200, 280)},
-			[]mediacheck.RGB{red, white}, "alice with carol heard"},
+		{1500 * time.Millisecond, []mediacheck.Point{px(320, 150), px(200, 280), px(560, 180)},
+			[]mediacheck.RGB{red, white, dark}, "alice with carol heard, before bob joins"},
 		{3 * time.Second, []mediacheck.Point{px(160, 150), px(300, 150), px(480, 180), px(630, 80), px(50, 280), px(320, 20)},
 			[]mediacheck.RGB{red, red, green, green, white, dark}, "alice left, bob right cropped to his tile"},
 		{4700 * time.Millisecond, []mediacheck.Point{px(320, 180), px(10, 10), px(630, 350)},
@@ -245,9 +276,16 @@ func TestRenderResumes(t *testing.T) {
 	if len(kept) != 1 {
 		t.Fatalf("after stopping, %d chunks in the work directory, want the first", len(kept))
 	}
+	// What a render killed while writing the output would have left.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(r.opts.Out), ".out.mp4.1234.part"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	*all, *chunks = 0, 0
 	if err := Render(ctx, r.opts); err != nil {
 		t.Fatal(err)
+	}
+	if names := listDir(t, filepath.Dir(r.opts.Out)); !slices.Equal(names, []string{"out.mp4"}) {
+		t.Errorf("beside the output after the resumed render: %v, want out.mp4 alone", names)
 	}
 	if *chunks != total-1 {
 		t.Errorf("the resumed render encoded %d chunks, want %d (all but the first)", *chunks, total-1)

@@ -13,9 +13,7 @@ import (
 // then alice left and bob right (his picture cropped to the right half), then bob alone
 // filling the frame. A white label lies over the bottom of alice's picture.
 type room struct {
-	opts     RenderOptions
-	alice    []Box // alice's box in the two layouts she is in
-	bobRight Box
+	opts RenderOptions
 }
 
 const (
@@ -73,7 +71,5 @@ func newRoom(t testing.TB) room {
 		opts: RenderOptions{Manifest: m, SourceDir: src, Scenes: scenes, Frames: frames,
 			Width: roomW, Height: roomH, FPS: 30, Format: FormatMP4,
 			WorkDir: filepath.Join(t.TempDir(), "work"), Out: filepath.Join(t.TempDir(), "out.mp4")},
-		alice:    []Box{aliceMid, aliceLeft},
-		bobRight: bobRight,
 	}
 }
