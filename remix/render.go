@@ -55,9 +55,11 @@ func Render(ctx context.Context, o RenderOptions) error {
 	if err := os.MkdirAll(job.workDir, 0o755); err != nil {
 		return fmt.Errorf("remix: work directory: %w", err)
 	}
+	// The whole is reported only once the output is there: mixing the audio and writing
+	// the file come after the last chunk.
 	progress := func(done int64) {
 		if o.Progress != nil {
-			o.Progress(done, job.totalMs)
+			o.Progress(min(done, job.totalMs-1), job.totalMs)
 		}
 	}
 	var chunkFiles []string
@@ -73,7 +75,9 @@ func Render(ctx context.Context, o RenderOptions) error {
 	if err := job.writeOut(ctx, chunkFiles, audio); err != nil {
 		return err
 	}
-	progress(job.totalMs)
+	if o.Progress != nil {
+		o.Progress(job.totalMs, job.totalMs)
+	}
 	return nil
 }
 

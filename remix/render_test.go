@@ -57,9 +57,12 @@ func TestRender(t *testing.T) {
 		t.Errorf("progress reports %v, want the last at 6000 of 6000", reports)
 	}
 	for i := 1; i < len(reports); i++ {
-		if reports[i][0] < reports[i-1][0] {
-			t.Errorf("progress went back: %v", reports)
+		if reports[i][0] < reports[i-1][0] || (i < len(reports)-1 && reports[i][0] == roomEndMs) {
+			t.Errorf("progress went back, or reached the end before it: %v", reports)
 		}
+	}
+	if len(reports) < len(r.opts.Scenes)+1 {
+		t.Errorf("progress reported %d times, want once a chunk and at the end: %v", len(reports), reports)
 	}
 	checkFrameTimes(t, r.opts.Out, 30)
 	checkPictures(t, r, r.opts.Out)
