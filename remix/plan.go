@@ -9,13 +9,6 @@ import (
 	"mediapush/raw"
 )
 
-// SpeakerChange is the moment another participant becomes the active speaker, on the
-// recording's clock.
-type SpeakerChange struct {
-	AtMs     int64
-	StreamID string
-}
-
 // Plan cuts a raw recording into the scenes a layout page is shown: a new scene begins at
 // every join, leave and change of active speaker. A participant is listed from its join to
 // its leave, as the room API listed it live; speakers are in time order. Scenes that show
@@ -49,7 +42,7 @@ func Plan(m raw.Manifest, speakers []SpeakerChange) ([]Scene, error) {
 		s := Scene{FromMs: from, ToMs: to, Participants: []Participant{}}
 		for _, p := range pubs {
 			if p.JoinedMs <= from && from < leftMs(p, end) {
-				s.Participants = append(s.Participants, participant(m, p))
+				s.Participants = append(s.Participants, sceneParticipant(m, p))
 			}
 		}
 		s.Speaker = speakerAt(speakers, from, s.Participants)
@@ -69,7 +62,7 @@ func leftMs(p raw.Publication, end int64) int64 {
 	return end
 }
 
-func participant(m raw.Manifest, p raw.Publication) Participant {
+func sceneParticipant(m raw.Manifest, p raw.Publication) Participant {
 	return Participant{
 		StreamID: p.StreamID, Name: p.Name, Video: p.Video, Audio: p.Audio,
 		ScreenShare: p.Kind == raw.Screen, Presenter: p.Presenter,

@@ -8,7 +8,6 @@ import (
 	"mediapush/raw"
 )
 
-func ms(v int64) *int64 { return &v }
 
 func testManifest() raw.Manifest {
 	return raw.Manifest{
