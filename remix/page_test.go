@@ -92,20 +92,20 @@ func isKey(img image.Image, x, y float64) bool {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 0.51 }
 
-// rect is a box's picture and clip as numbers to compare.
-type rect struct{ x, y, w, h float64 }
+// area is a box's picture and clip as numbers to compare.
+type area struct{ x, y, w, h float64 }
 
-func (r rect) equal(o rect) bool {
+func (r area) equal(o area) bool {
 	return near(r.x, o.x) && near(r.y, o.y) && near(r.w, o.w) && near(r.h, o.h)
 }
 
-func picture(b Box) rect { return rect{b.X, b.Y, b.W, b.H} }
-func clip(b Box) rect    { return rect{b.ClipX, b.ClipY, b.ClipW, b.ClipH} }
+func picture(b Box) area { return area{b.X, b.Y, b.W, b.H} }
+func clip(b Box) area    { return area{b.ClipX, b.ClipY, b.ClipW, b.ClipH} }
 
 // contain is where a w x h picture is drawn in cell c with object-fit: contain.
-func contain(c rect, w, h float64) rect {
+func contain(c area, w, h float64) area {
 	s := math.Min(c.w/w, c.h/h)
-	return rect{c.x + (c.w-w*s)/2, c.y + (c.h-h*s)/2, w * s, h * s}
+	return area{c.x + (c.w-w*s)/2, c.y + (c.h-h*s)/2, w * s, h * s}
 }
 
 func TestGridPlacesEachPictureInItsCell(t *testing.T) {
@@ -120,7 +120,7 @@ func TestGridPlacesEachPictureInItsCell(t *testing.T) {
 	}
 	img := decode(t, f)
 	for i, b := range f.Boxes {
-		cell := rect{float64(i%2) * 640, float64(i/2) * 360, 640, 360}
+		cell := area{float64(i%2) * 640, float64(i/2) * 360, 640, 360}
 		want := contain(cell, float64(sizes[i][0]), float64(sizes[i][1]))
 		if b.StreamID != parts[i].StreamID || !picture(b).equal(want) || !clip(b).equal(want) {
 			t.Errorf("box %d = %+v; want %s at %+v (contain of %dx%d in its cell)", i, b, parts[i].StreamID, want, sizes[i][0], sizes[i][1])
@@ -144,7 +144,7 @@ func TestSpeakerLayoutShowsTheSceneSpeakerLarge(t *testing.T) {
 	frames := layout(t, "/multitrack-play.html?id=r&layout=speaker",
 		Scene{FromMs: 0, ToMs: 1000, Participants: parts, Speaker: "alice"},
 		Scene{FromMs: 1000, ToMs: 2000, Participants: parts, Speaker: "carol"})
-	top := rect{0, 0, outW, 0.78 * outH}
+	top := area{0, 0, outW, 0.78 * outH}
 	for i, speaker := range []string{"alice", "carol"} {
 		f := frames[i]
 		if len(f.Boxes) != 4 {
@@ -175,7 +175,7 @@ func TestScreenShareFillsTheFrameUnderItsPresenter(t *testing.T) {
 	if len(f.Boxes) != 2 || f.Boxes[0].StreamID != screen.StreamID || f.Boxes[1].StreamID != "alice" {
 		t.Fatalf("boxes %+v; want the screen, then its presenter's thumbnail over it", f.Boxes)
 	}
-	if full := (rect{0, 0, outW, outH}); !picture(f.Boxes[0]).equal(full) || !clip(f.Boxes[0]).equal(full) {
+	if full := (area{0, 0, outW, outH}); !picture(f.Boxes[0]).equal(full) || !clip(f.Boxes[0]).equal(full) {
 		t.Errorf("screen box %+v; want the whole frame", f.Boxes[0])
 	}
 	thumb := clip(f.Boxes[1])
@@ -193,7 +193,7 @@ func TestAudioOnlyParticipantHasNoBox(t *testing.T) {
 	if len(f.Boxes) != 1 || f.Boxes[0].StreamID != "alice" {
 		t.Fatalf("boxes %+v; want alice's only", f.Boxes)
 	}
-	if want := contain(rect{0, 0, 640, 720}, 640, 360); !clip(f.Boxes[0]).equal(want) {
+	if want := contain(area{0, 0, 640, 720}, 640, 360); !clip(f.Boxes[0]).equal(want) {
 		t.Errorf("alice's box %+v, want %+v (the left half of a two-tile grid)", f.Boxes[0], want)
 	}
 	if len(frames[1].Boxes) != 0 {
@@ -314,11 +314,11 @@ func TestParticipantShownTwiceHasTwoClippedBoxes(t *testing.T) {
 	if len(f.Boxes) != 2 || f.Boxes[0].StreamID != "alice" || f.Boxes[1].StreamID != "alice" {
 		t.Fatalf("boxes %+v; want alice twice", f.Boxes)
 	}
-	covered := rect{100 + (400-1600.0/3)/2, 100, 1600.0 / 3, 300}
-	if !picture(f.Boxes[0]).equal(covered) || !clip(f.Boxes[0]).equal(rect{100, 100, 200, 100}) {
+	covered := area{100 + (400-1600.0/3)/2, 100, 1600.0 / 3, 300}
+	if !picture(f.Boxes[0]).equal(covered) || !clip(f.Boxes[0]).equal(area{100, 100, 200, 100}) {
 		t.Errorf("cropped box %+v; want picture %+v clipped to its container 100,100 200x100", f.Boxes[0], covered)
 	}
-	if stretched := (rect{0, 400, 320, 100}); !picture(f.Boxes[1]).equal(stretched) || !clip(f.Boxes[1]).equal(stretched) {
+	if stretched := (area{0, 400, 320, 100}); !picture(f.Boxes[1]).equal(stretched) || !clip(f.Boxes[1]).equal(stretched) {
 		t.Errorf("stretched box %+v; want %+v", f.Boxes[1], stretched)
 	}
 	img := decode(t, f)
