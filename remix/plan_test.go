@@ -8,7 +8,6 @@ import (
 	"mediapush/raw"
 )
 
-
 func testManifest() raw.Manifest {
 	return raw.Manifest{
 		Room: "r", StartedAt: time.UnixMilli(1_000_000), EndedMs: ms(20_000),
