@@ -16,14 +16,6 @@ import (
 	"mediapush/raw"
 )
 
-func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		os.Stdout.WriteString("remix: ffmpeg not found; skipping\n")
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
