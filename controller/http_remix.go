@@ -44,7 +44,7 @@ func (c *Controller) startDolbyRemix(ctx echo.Context) error {
 	if err != nil {
 		return dolbyError(ctx, err)
 	}
-	r, err := c.svc.StartRemix(ctx.Request().Context(), ctx.Param("conferenceId"), c.selfURL(ctx), dolbyRemixApp, req)
+	r, err := c.svc.StartRemix(ctx.Request().Context(), ctx.Param("conferenceId"), dolbyRemixApp, req)
 	if err != nil {
 		return dolbyError(ctx, err)
 	}
@@ -74,7 +74,7 @@ func (c *Controller) startRoomRemix(ctx echo.Context) error {
 	if err != nil {
 		return answer(ctx, err, "", false)
 	}
-	r, err := c.svc.StartRemix(ctx.Request().Context(), ctx.Param("roomId"), c.selfURL(ctx), ctx.Param("app"), req)
+	r, err := c.svc.StartRemix(ctx.Request().Context(), ctx.Param("roomId"), ctx.Param("app"), req)
 	if err != nil {
 		return answer(ctx, err, "", true)
 	}

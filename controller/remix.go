@@ -45,15 +45,15 @@ type RemixRequest struct {
 const (
 	defaultRemixMixID       = "remix"
 	remixWidth, remixHeight = 1280, 720
-	remixLayoutPage         = "{base}/{app}/multitrack-play.html?id={roomId}&layout={layout}"
+	remixLayoutPage         = "/{app}/multitrack-play.html?id={roomId}&layout={layout}"
 	remixKind               = "remix"
 	maxRemixesListed        = 100
 	remixProgressPageShare  = 5 // percent of a remix's progress for laying its scenes out
 )
 
-// checkRemix applies a remix request's defaults and limits; base and app make the URL of
-// mediapush's own page when the request names a layout.
-func checkRemix(conference, base, app string, req *RemixRequest) error {
+// checkRemix applies a remix request's defaults and limits. A request that names a layout gets
+// mediapush's own page of application app, as a path: the remixer serves it (remixPages).
+func checkRemix(conference, app string, req *RemixRequest) error {
 	if err := validStreamID(conference); err != nil {
 		return fmt.Errorf("conferenceId: %w", err)
 	}
@@ -80,10 +80,10 @@ func checkRemix(conference, base, app string, req *RemixRequest) error {
 		default:
 			return fmt.Errorf("layout %q is not known: use grid or speaker, or give a layoutUrl", req.Layout)
 		}
-		if base == "" || app == "" {
+		if app == "" {
 			return errors.New("layoutUrl is mandatory")
 		}
-		req.LayoutURL = strings.NewReplacer("{base}", strings.TrimSuffix(base, "/"), "{app}", url.PathEscape(app),
+		req.LayoutURL = strings.NewReplacer("{app}", url.PathEscape(app),
 			"{roomId}", url.QueryEscape(conference), "{layout}", req.Layout).Replace(remixLayoutPage)
 		if req.MixID == "" {
 			req.MixID = req.Layout
@@ -95,21 +95,26 @@ func checkRemix(conference, base, app string, req *RemixRequest) error {
 	if req.Width == 0 && req.Height == 0 {
 		req.Width, req.Height = remixWidth, remixHeight
 	}
+	if strings.HasPrefix(req.LayoutURL, "/") && req.Layout == "" {
+		return fmt.Errorf("layoutUrl %q: give a whole URL, or a layout of mediapush's own page", req.LayoutURL)
+	}
 	mix := MixRequest{LayoutURL: req.LayoutURL, Width: req.Width, Height: req.Height, MixID: req.MixID}
 	return checkMix(conference, &mix)
 }
 
-// StartRemix queues a remix of a conference's (a room's) raw recording. base and app name
-// mediapush's own page for a request that names a layout.
-func (s *Service) StartRemix(ctx context.Context, conference, base, app string, req RemixRequest) (catalog.Remix, error) {
+// StartRemix queues a remix of a conference's (a room's) raw recording. app names the
+// application of mediapush's own page for a request that names a layout.
+func (s *Service) StartRemix(ctx context.Context, conference, app string, req RemixRequest) (catalog.Remix, error) {
 	if s.remixer == nil {
 		return catalog.Remix{}, &Error{Code: 503, Message: "remixes are not available on this node"}
 	}
-	if err := checkRemix(conference, base, app, &req); err != nil {
+	if err := checkRemix(conference, app, &req); err != nil {
 		return catalog.Remix{}, badRequest(err)
 	}
-	if err := s.checkDestination(ctx, "the layout page", req.LayoutURL); err != nil {
-		return catalog.Remix{}, err
+	if req.Layout == "" { // not the node's own page
+		if err := s.checkDestination(ctx, "the layout page", req.LayoutURL); err != nil {
+			return catalog.Remix{}, err
+		}
 	}
 	source, err := s.rawRecordingOf(ctx, conference, req.RawVodID)
 	if err != nil {

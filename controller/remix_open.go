@@ -35,8 +35,16 @@ func (c *Controller) openRemixer(cfg Config) error {
 	if fps == 0 {
 		fps = worker.DefaultCaptureFPS
 	}
+	pages, err := openRemixPages(c.policy)
+	if err != nil {
+		if c.remixProxy != nil {
+			c.remixProxy.Close()
+		}
+		return err
+	}
 	page := remix.PageOptions{ExecPath: cfg.ChromiumPath, Sandbox: sandbox, ServerSwitches: switches, Proxy: proxy}
 	c.svc.remixer = newRemixer(c.svc, page, fps, filepath.Join(cfg.DataDir, "remix"), cfg.Log)
+	c.svc.remixer.pages = pages
 	c.svc.remixer.start()
 	return nil
 }
@@ -45,6 +53,9 @@ func (c *Controller) openRemixer(cfg Config) error {
 func (c *Controller) closeRemixer() {
 	if c.svc.remixer != nil {
 		c.svc.remixer.close()
+		if c.svc.remixer.pages != nil {
+			c.svc.remixer.pages.close()
+		}
 	}
 	if c.remixProxy != nil {
 		c.remixProxy.Close()

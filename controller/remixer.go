@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,8 @@ type remixer struct {
 	page remix.PageOptions
 	fps  int
 	dir  string // work directories, one per remix, kept across restarts for resuming
+	// pages serves mediapush's own layout pages to the remixes' browser; nil in tests.
+	pages *remixPages
 
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
@@ -186,6 +189,9 @@ func (r *remixer) render(job *catalog.Remix, dir string, log zerolog.Logger) (ca
 	if job.Format != "mp3" { // sound alone needs no page
 		page := r.page
 		page.URL, page.Width, page.Height, page.Dir = job.LayoutURL, job.Width, job.Height, filepath.Join(dir, "frames")
+		if strings.HasPrefix(job.LayoutURL, "/") && r.pages != nil { // mediapush's own page
+			page.URL = r.pages.url(job.LayoutURL)
+		}
 		page.Log = log
 		if err := os.MkdirAll(page.Dir, 0o700); err != nil {
 			return catalog.VoD{}, err

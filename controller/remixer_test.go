@@ -169,15 +169,15 @@ func TestRemixUnderWayIsTakenUpAfterARestart(t *testing.T) {
 
 func TestCheckRemix(t *testing.T) {
 	req := RemixRequest{Layout: "speaker"}
-	if err := checkRemix("room1", "http://127.0.0.1:5080/", "live", &req); err != nil {
+	if err := checkRemix("room1", "live", &req); err != nil {
 		t.Fatal(err)
 	}
-	if req.LayoutURL != "http://127.0.0.1:5080/live/multitrack-play.html?id=room1&layout=speaker" ||
+	if req.LayoutURL != "/live/multitrack-play.html?id=room1&layout=speaker" ||
 		req.MixID != "speaker" || req.Width != 1280 || req.Height != 720 || req.Format != "mp4" {
 		t.Errorf("defaults: %+v", req)
 	}
 	req = RemixRequest{LayoutURL: "https://layouts.example.com/x.html", RecordType: "mp3", Width: 640, Height: 480}
-	if err := checkRemix("room1", "", "", &req); err != nil || req.Format != "mp3" || req.MixID != "remix" {
+	if err := checkRemix("room1", "", &req); err != nil || req.Format != "mp3" || req.MixID != "remix" {
 		t.Errorf("a Dolby remix: %+v, %v", req, err)
 	}
 	for _, bad := range []struct {
@@ -191,13 +191,14 @@ func TestCheckRemix(t *testing.T) {
 		{"r", RemixRequest{Layout: "grid", Width: 100, Height: 100}, "out of range"},
 		{"r", RemixRequest{Layout: "grid", MixID: "a/b"}, "mixId"},
 		{"r", RemixRequest{Layout: "grid", RawVodID: "../x"}, "rawVodId"},
+		{"r", RemixRequest{LayoutURL: "/live/multitrack-play.html"}, "whole URL"},
 	} {
 		req := bad.req
-		if err := checkRemix(bad.conf, "http://127.0.0.1:5080", "live", &req); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if err := checkRemix(bad.conf, "live", &req); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("checkRemix(%q, %+v) = %v, want an error about %s", bad.conf, bad.req, err, bad.want)
 		}
 	}
-	if err := checkRemix("r", "", "", &RemixRequest{}); err == nil || !strings.Contains(err.Error(), "layoutUrl") {
+	if err := checkRemix("r", "", &RemixRequest{}); err == nil || !strings.Contains(err.Error(), "layoutUrl") {
 		t.Errorf("a Dolby remix without layoutUrl: %v", err)
 	}
 }

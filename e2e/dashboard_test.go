@@ -375,7 +375,7 @@ func TestDashboardRemix(t *testing.T) {
 	d.open("#recordings")
 	card := fmt.Sprintf(`#vods [data-key=%q]`, v.VodID)
 	d.run(chromedp.SetValue(chromedp.CSS("#vod-kind"), "raw"))
-	d.eval(`document.getElementById("vod-kind").dispatchEvent(new Event("change"))`)
+	d.eval(`String(document.getElementById("vod-kind").dispatchEvent(new Event("change")))`)
 	d.waitJS(fmt.Sprintf(`!!document.querySelector('%s .remix-form')`, card), "the raw recording with its remix form", 15*time.Second)
 	if hidden := d.eval(fmt.Sprintf(`String([...document.querySelectorAll('%s > .actions button')].filter(b => !b.hidden).map(b => b.textContent))`, card)); hidden != "Delete" {
 		t.Errorf("a raw recording's card offers %q; want only Delete besides the remix", hidden)

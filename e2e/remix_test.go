@@ -149,7 +149,9 @@ func checkRemixFile(t *testing.T, path string, m raw.Manifest, scenes [3][]spot)
 		}
 	}
 
-	const silentBand = 3500.0
+	// A tone plays at -12 dBFS (-27 for the quieter ones); the codecs leave traces of the
+	// others in a band, far below this.
+	const silentBand, outOfRoomDB = 3500.0, -55.0
 	heard := func(freq float64, from, to time.Duration) (tone, silent float64) {
 		tone, err := mediacheck.ToneLevel(ctx, path, freq, from, to)
 		if err != nil {
@@ -177,9 +179,10 @@ func checkRemixFile(t *testing.T, path string, m raw.Manifest, scenes [3][]spot)
 		switch {
 		case c.in && tone < silent+20:
 			t.Errorf("%s's %.0f Hz at %.1f dB from %s to %s, the silent band at %.1f dB: not heard", c.m.id, c.m.tone, tone, c.from, c.to, silent)
-		case !c.in && tone > silent+10:
-			t.Errorf("%s's %.0f Hz at %.1f dB from %s to %s, the silent band at %.1f dB: heard while out of the room", c.m.id, c.m.tone, tone, c.from, c.to, silent)
+		case !c.in && tone > outOfRoomDB:
+			t.Errorf("%s's %.0f Hz at %.1f dB from %s to %s (the silent band at %.1f dB): heard while out of the room", c.m.id, c.m.tone, tone, c.from, c.to, silent)
 		}
+		t.Logf("%s's %.0f Hz from %s to %s: %.1f dB (in the room: %v)", c.m.id, c.m.tone, c.from.Round(time.Millisecond), c.to.Round(time.Millisecond), tone, c.in)
 	}
 }
 
