@@ -49,7 +49,14 @@ func serve(t *testing.T, bin, data string) *process {
 	}
 	p := &process{cmd: cmd, base: "http://" + addr, done: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
+	t.Cleanup(func() {
+		cmd.Process.Kill() //nolint:errcheck // it may have exited
+		<-p.done
+		// Its browsers die with it, but not at once: the data directory is removed after them.
+		for deadline := time.Now().Add(5 * time.Second); len(procstat.Matching(data)) > 0 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(p.base + "/healthz"); err == nil {
 			resp.Body.Close()
