@@ -24,13 +24,13 @@ import (
 
 // Options describe what a participant sends.
 type Options struct {
-	Color              string  // ffmpeg colour ("red", "0x00ff00"); "" sends no video
-	Tone               float64 // sine frequency in Hz; 0 sends no audio
+	Color string  // ffmpeg colour ("red", "0x00ff00"); "" sends no video
+	Tone  float64 // sine frequency in Hz; 0 sends no audio
 	// ToneGain lowers the tone from its -12 dBFS by this many dB (0 down to -40): a quieter
 	// participant, for tests of who speaks loudest.
-	ToneGain float64
-	Width, Height, FPS int     // default 320x180 at 15 fps
-	Token              string  // sent as "Authorization: Bearer <token>" when set
+	ToneGain           float64
+	Width, Height, FPS int    // default 320x180 at 15 fps
+	Token              string // sent as "Authorization: Bearer <token>" when set
 	// DefaultCodecs offers pion's default codecs (VP8 first) instead of only the two sent.
 	DefaultCodecs bool
 	Log           zerolog.Logger
