@@ -17,6 +17,7 @@ import (
 	"mediapush/internal/recname"
 	"mediapush/internal/redact"
 	"mediapush/raw"
+	"mediapush/remix"
 	"mediapush/storage"
 )
 
@@ -252,7 +253,7 @@ func (s *Service) remixSource(ctx context.Context, v catalog.VoD, dir string) (r
 }
 
 // addRemix lists a finished remix's file as a mix of the conference, measures it and sends it on.
-func (s *Service) addRemix(ctx context.Context, r catalog.Remix, m raw.Manifest, name string, size int64, report json.RawMessage) (catalog.VoD, error) {
+func (s *Service) addRemix(ctx context.Context, r catalog.Remix, m raw.Manifest, speakers []remix.SpeakerChange, name string, size int64, report json.RawMessage) (catalog.VoD, error) {
 	var info remixInfo
 	info.Remix.ID, info.Remix.RawVodID, info.Remix.LayoutURL = r.ID, r.RawVoD, redact.Text(r.LayoutURL)
 	info.Remix.Width, info.Remix.Height = r.Width, r.Height
@@ -264,11 +265,19 @@ func (s *Service) addRemix(ctx context.Context, r catalog.Remix, m raw.Manifest,
 		StartTime: m.StartedAt.UnixMilli(), Duration: r.DurationMs, FileSize: size, Partial: m.Interrupted,
 		Format: r.Format, Kind: "mix", Storage: "local", Info: string(b), Conference: r.Conference, MixID: r.MixID,
 	}
+	files := []string{name}
+	if events, chapters, err := s.writeRemixTimeline(name, m, speakers); err != nil {
+		s.log.Error().Err(err).Str("remixId", r.ID).Str("file", name).Msg("the remix's timeline could not be written; it is listed without one")
+	} else {
+		v.Info = withTimelineInfo(v.Info, events, chapters)
+		// Uploaded before the recording: the VoD counts as stored with its last file.
+		files = []string{events, chapters, name}
+	}
 	s.listPending(&v, report)
 	if err := s.cat.AddVoD(ctx, v); err != nil {
 		return v, err
 	}
-	s.measureThenDeliver(ctx, v, []string{name})
+	s.measureThenDeliver(ctx, v, files)
 	return v, nil
 }
 

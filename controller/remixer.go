@@ -227,7 +227,7 @@ func (r *remixer) render(job *catalog.Remix, dir string, log zerolog.Logger) (ca
 	if existing, err := r.s.cat.GetVoDByName(ctx, name); err == nil {
 		return existing, nil // listed before a restart interrupted the remix's last step
 	}
-	return r.s.addRemix(context.WithoutCancel(ctx), *job, m, name, st.Size(), remixReport(*job, r.fps))
+	return r.s.addRemix(context.WithoutCancel(ctx), *job, m, speakers, name, st.Size(), remixReport(*job, r.fps))
 }
 
 // save writes a remix's state; a remix's state is what its callers poll.

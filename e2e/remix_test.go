@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"syscall"
 	"testing"
@@ -186,6 +188,48 @@ func checkRemixFile(t *testing.T, path string, m raw.Manifest, scenes [3][]spot)
 	}
 }
 
+// checkRemixTimeline checks that a remix lists a timeline whose joins and leaves are the
+// manifest's, at their times on the remix.
+func checkRemixTimeline(t *testing.T, s *service, v vod, m raw.Manifest) {
+	t.Helper()
+	if v.Timeline == nil || v.Timeline.JSON == "" || v.Timeline.WebVTT == "" {
+		t.Fatalf("the remix lists no timeline: %+v", v)
+	}
+	u, err := url.Parse(v.Timeline.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tl struct {
+		Events []struct {
+			Type     string  `json:"type"`
+			At       float64 `json:"at"`
+			StreamID string  `json:"streamId"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(readFile(t, s.fetch(path.Base(u.Path))), &tl); err != nil {
+		t.Fatal(err)
+	}
+	find := func(kind, id string) float64 {
+		for _, e := range tl.Events {
+			if e.Type == kind && e.StreamID == id {
+				return e.At
+			}
+		}
+		t.Errorf("the remix's timeline has no %s of %s: %+v", kind, id, tl.Events)
+		return -1
+	}
+	bob, dave := publicationOf(t, m, "bob"), publicationOf(t, m, "dave")
+	for _, c := range []struct {
+		kind, id string
+		wantMs   int64
+	}{{"leave", "bob", *bob.LeftMs}, {"join", "dave", dave.JoinedMs}} {
+		if at := find(c.kind, c.id); math.Abs(at-float64(c.wantMs)/1000) > 0.01 {
+			t.Errorf("the remix's timeline has %s's %s at %.3fs, the manifest at %.3fs", c.id, c.kind, at, float64(c.wantMs)/1000)
+		}
+	}
+	find("activeSpeaker", "carol")
+}
+
 // Where the layouts put the room's participants (fractions of the picture; the tiles' centres).
 var (
 	// Grid: three make two rows of two with the last centred; two share one row.
@@ -290,6 +334,7 @@ func TestRemixRoom(t *testing.T) {
 				t.Errorf("the remix measured %s: %+v", v.Quality, v.QualityReport)
 			}
 			checkRemixFile(t, s.fetch(v.VodName), m, c.scenes)
+			checkRemixTimeline(t, s, v.vod, m)
 		})
 	}
 
