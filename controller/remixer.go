@@ -177,6 +177,7 @@ func (r *remixer) render(job *catalog.Remix, dir string, log zerolog.Logger) (ca
 	if err != nil {
 		return catalog.VoD{}, err
 	}
+	stage := time.Now()
 	speakers, err := remix.Speakers(ctx, m, src)
 	if err != nil {
 		return catalog.VoD{}, err
@@ -199,9 +200,15 @@ func (r *remixer) render(job *catalog.Remix, dir string, log zerolog.Logger) (ca
 		if frames, err = remix.LayoutFrames(ctx, page, scenes); err != nil {
 			return catalog.VoD{}, err
 		}
+		if scenes, frames, err = remix.MergeSame(scenes, frames); err != nil {
+			return catalog.VoD{}, err
+		}
 	}
+	log.Info().Int("scenes", len(scenes)).Int("speakerChanges", len(speakers)).Dur("took", time.Since(stage)).
+		Msg("remix: the speakers found and the scenes laid out")
 	job.Progress = max(job.Progress, remixProgressPageShare)
 	r.save(*job)
+	stage = time.Now()
 
 	name := remixName(*job)
 	out := filepath.Join(r.s.streamsDir, name)
@@ -224,6 +231,7 @@ func (r *remixer) render(job *catalog.Remix, dir string, log zerolog.Logger) (ca
 	if err != nil {
 		return catalog.VoD{}, err
 	}
+	log.Info().Str("file", name).Dur("took", time.Since(stage)).Msg("remix: composited and mixed")
 	if existing, err := r.s.cat.GetVoDByName(ctx, name); err == nil {
 		return existing, nil // listed before a restart interrupted the remix's last step
 	}
