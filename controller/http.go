@@ -280,9 +280,17 @@ var recordingTypes = map[string]string{
 // layoutPage serves the pages embedded in the binary (layouts and test pages).
 func (c *Controller) layoutPage(ctx echo.Context) error {
 	name := ctx.Param("page")
-	if _, err := fs.Stat(layouts.FS, name); err != nil {
+	if !serveLayout(ctx.Response(), ctx.Request(), name) {
 		return ctx.JSON(http.StatusNotFound, failed("no page "+name, ""))
 	}
-	http.ServeFileFS(ctx.Response(), ctx.Request(), layouts.FS, name)
 	return nil
+}
+
+// serveLayout answers with the embedded page or script name, and says whether there is one.
+func serveLayout(w http.ResponseWriter, r *http.Request, name string) bool {
+	if _, err := fs.Stat(layouts.FS, name); err != nil {
+		return false
+	}
+	http.ServeFileFS(w, r, layouts.FS, name)
+	return true
 }

@@ -74,12 +74,8 @@ func checkRemix(conference, app string, req *RemixRequest) error {
 		}
 	}
 	if req.LayoutURL == "" {
-		switch req.Layout {
-		case "":
-			req.Layout = "grid"
-		case "grid", "speaker":
-		default:
-			return fmt.Errorf("layout %q is not known: use grid or speaker, or give a layoutUrl", req.Layout)
+		if err := checkLayout(&req.Layout); err != nil {
+			return fmt.Errorf("%w, or give a layoutUrl", err)
 		}
 		if app == "" {
 			return errors.New("layoutUrl is mandatory")

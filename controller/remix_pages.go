@@ -3,7 +3,6 @@ package controller
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"mediapush/internal/destination"
-	"mediapush/layouts"
 )
 
 // remixPages serves mediapush's own layout pages to the remixes' browser, on a loopback port
@@ -49,11 +47,9 @@ func servePage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if _, err := fs.Stat(layouts.FS, parts[1]); err != nil || strings.HasPrefix(parts[1], ".") {
+	if !serveLayout(w, r, parts[1]) {
 		http.NotFound(w, r)
-		return
 	}
-	http.ServeFileFS(w, r, layouts.FS, parts[1])
 }
 
 // url is where the remixes' browser finds an own page's path.

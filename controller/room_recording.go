@@ -61,15 +61,23 @@ func checkRoomRecording(room string, req *RoomRecordingRequest) error {
 	if err := validStreamID(room); err != nil {
 		return fmt.Errorf("room id: %w", err)
 	}
-	switch req.Layout {
-	case "":
-		req.Layout = "grid"
-	case "grid", "speaker":
-	default:
-		return fmt.Errorf("layout %q is not known: use grid or speaker", req.Layout)
+	if err := checkLayout(&req.Layout); err != nil {
+		return err
 	}
 	if req.RecordType == "" {
 		req.RecordType = "mp4"
+	}
+	return nil
+}
+
+// checkLayout checks the name of an arrangement of mediapush's room page, grid by default.
+func checkLayout(layout *string) error {
+	switch *layout {
+	case "":
+		*layout = "grid"
+	case "grid", "speaker":
+	default:
+		return fmt.Errorf("layout %q is not known: use grid or speaker", *layout)
 	}
 	return nil
 }
