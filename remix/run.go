@@ -5,16 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
-	"syscall"
-	"time"
 
 	"mediapush/internal/ffmpeg"
 )
-
-// niceness lowers rendering's CPU priority under the live sessions': a remix is background
-// work, like the quality measurements.
-const niceness = 10
 
 // ffmpegRuns counts the ffmpeg processes started, for tests that check what a resumed
 // render did again.
@@ -30,27 +23,12 @@ func runFFmpeg(ctx context.Context, stdout io.Writer, args ...string) error {
 	cmd := ffmpeg.Command(ctx, ffmpeg.FFmpeg, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting ffmpeg: %w", err)
-	}
-	// Best effort: the process runs at normal priority for the moment before this.
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, niceness)
-	err := cmd.Wait()
-	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
-		return ctxErr
-	}
-	if err != nil {
-		return fmt.Errorf("ffmpeg: %w: %s", err, logTail(stderr.String()))
+	// A remix is background work, like the quality measurements: it gives way to the sessions.
+	if err := ffmpeg.RunLowered(ctx, cmd); err != nil {
+		if ctx.Err() != nil {
+			return err // ctx's own error
+		}
+		return fmt.Errorf("ffmpeg: %w: %s", err, ffmpeg.LogTail(stderr.String()))
 	}
 	return nil
-}
-
-// logTail is the end of ffmpeg's log, where it says why it failed, on one line.
-func logTail(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 600 {
-		s = "…" + s[len(s)-600:]
-	}
-	return strings.ReplaceAll(s, "\n", "; ")
 }

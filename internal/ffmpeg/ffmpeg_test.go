@@ -1,7 +1,10 @@
 package ffmpeg
 
 import (
+	"bytes"
 	"context"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -26,5 +29,34 @@ func TestCommandRunsFFmpeg(t *testing.T) {
 	out, err := Command(context.Background(), FFmpeg, "-hide_banner", "-version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ffmpeg version") {
 		t.Fatalf("ffmpeg -version: %v: %s", err, out)
+	}
+}
+
+func TestRunLoweredRunsAtBackgroundPriority(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	// The shell's own niceness, read from inside the child.
+	cmd := exec.CommandContext(ctx, "sh", "-c", "sleep 0.2; ps -o ni= -p $$")
+	cmd.Stdout = &out
+	if err := RunLowered(ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != strconv.Itoa(BackgroundNiceness) {
+		t.Errorf("niceness %q, want %d", got, BackgroundNiceness)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := RunLowered(cancelled, exec.CommandContext(cancelled, "sleep", "5")); err != context.Canceled {
+		t.Errorf("a cancelled run: %v, want context.Canceled", err)
+	}
+}
+
+func TestLogTail(t *testing.T) {
+	if got := LogTail("  a\nb\n"); got != "a; b" {
+		t.Errorf("LogTail = %q", got)
+	}
+	long := strings.Repeat("x", 700) + "end"
+	if got := LogTail(long); !strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "end") || len(got) != len("…")+600 {
+		t.Errorf("LogTail of a long log: %d bytes", len(got))
 	}
 }

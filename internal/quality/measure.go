@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"mediapush/internal/ffmpeg"
@@ -35,8 +33,6 @@ const (
 	// silenceLevel is the level under which sound counts as silence: a tab's captured
 	// silence is digital zero; a quiet room still measures well above this.
 	silenceLevel = "-60dB"
-	// niceness lowers the measuring ffmpeg's CPU priority under the sessions'.
-	niceness = 10
 )
 
 // Measure measures the file at path (MP4, WebM, MP3 or an HLS playlist with its segments
@@ -175,8 +171,8 @@ func detect(ctx context.Context, path string, p probed) (detected, error) {
 	cmd := ffmpeg.Command(ctx, ffmpeg.FFmpeg, args...)
 	var log bytes.Buffer
 	cmd.Stderr = &log
-	if err := runLowered(ctx, cmd); err != nil {
-		return detected{}, fmt.Errorf("ffmpeg: %w: %s", err, tail(log.String()))
+	if err := ffmpeg.RunLowered(ctx, cmd); err != nil {
+		return detected{}, fmt.Errorf("ffmpeg: %w: %s", err, ffmpeg.LogTail(log.String()))
 	}
 	// A span open at the end lasts to the end of its stream: for the picture, its last frame's.
 	d := parseDetect(log.String(), p.start+p.duration)
@@ -195,34 +191,10 @@ func run(ctx context.Context, tool string, args ...string) ([]byte, error) {
 	cmd := ffmpeg.Command(ctx, tool, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := runLowered(ctx, cmd); err != nil {
-		return nil, fmt.Errorf("%s: %w: %s", tool, err, tail(stderr.String()))
+	if err := ffmpeg.RunLowered(ctx, cmd); err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", tool, err, ffmpeg.LogTail(stderr.String()))
 	}
 	return stdout.Bytes(), nil
-}
-
-// runLowered runs cmd with its CPU priority lowered: measuring gives way to the sessions.
-func runLowered(ctx context.Context, cmd *exec.Cmd) error {
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	// Best effort: the process runs at normal priority for the moment before this.
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, niceness)
-	err := cmd.Wait()
-	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
-		return ctxErr
-	}
-	return err
-}
-
-// tail is the end of a tool's log, where it says why it failed, on one line.
-func tail(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 600 {
-		s = "…" + s[len(s)-600:]
-	}
-	return strings.ReplaceAll(s, "\n", "; ")
 }
 
 func parseFloat(s string) (float64, bool) {
