@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +116,3 @@ func participant(p raw.Publication) Participant {
 
 func itoa(v int) string     { return strconv.Itoa(v) }
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

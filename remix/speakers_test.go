@@ -2,6 +2,7 @@ package remix
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"mediapush/raw"
@@ -89,7 +90,7 @@ func TestSpeakers(t *testing.T) {
 	}
 
 	m.Publications[1].File = "gone.mkv"
-	if _, err := Speakers(ctx, m, src); err == nil || !contains(err.Error(), "gone.mkv") {
+	if _, err := Speakers(ctx, m, src); err == nil || !strings.Contains(err.Error(), "gone.mkv") {
 		t.Errorf("a missing file: error %v, want one naming gone.mkv", err)
 	}
 }
