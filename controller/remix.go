@@ -233,12 +233,9 @@ func (s *Service) remixSource(ctx context.Context, v catalog.VoD, dir string) (r
 			}
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(src, v.VodName))
+	m, err := raw.ReadManifest(filepath.Join(src, v.VodName))
 	if err != nil {
 		return m, "", fmt.Errorf("raw recording %s: %w", v.VodID, err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, "", fmt.Errorf("raw recording %s: its manifest: %w", v.VodID, err)
 	}
 	for _, p := range m.Publications {
 		if err := storage.CheckKey(p.File); err != nil {
